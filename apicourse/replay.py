@@ -1,0 +1,578 @@
+"""Live, replay or record: decided per provider, once, at the top of every notebook.
+
+Each lesson's first code cell is::
+
+    import apicourse; course = apicourse.start("05_openai")
+
+* **live**   – that provider's key is set (in the environment or in ``.env``): its calls go to the
+  real API and never pass through a cassette.
+* **replay** – no key: its calls are answered from ``cassettes/<notebook>/<notebook>.yaml`` and
+  nothing leaves the machine. Placeholder keys are set so the SDKs construct, retry waits are
+  zero, Hugging Face telemetry is off.
+* **record** – only under ``python -m apicourse.record``: calls go out and are written, scrubbed,
+  to the cassette.
+
+``APICOURSE_FORCE_REPLAY=1`` replays every provider even when keys are present (a classroom that
+must not spend money).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from apicourse import paths
+
+FORCE_REPLAY_VAR = "APICOURSE_FORCE_REPLAY"
+"""Set to 1 to replay every provider, keys or not."""
+MODE_VAR = "APICOURSE_MODE"
+"""Set to ``record`` by the record command; learners never set it."""
+CASSETTE_DIR_VAR = "APICOURSE_CASSETTE_DIR"
+"""Where the record command asks a kernel to write its cassette (a temporary folder)."""
+STANDIN_VAR = "APICOURSE_STANDIN_URL"
+"""When recording against the local stand-in: its base URL, e.g. ``http://127.0.0.1:8765``."""
+
+
+class Mode(str, Enum):
+    """How one provider's calls are answered in this kernel."""
+
+    LIVE = "live"
+    REPLAY = "replay"
+    RECORD = "record"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One API provider the course talks to."""
+
+    name: str
+    label: str
+    key_var: str
+    placeholder: str
+    hosts: tuple[str, ...]
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("openai", "OpenAI", "OPENAI_API_KEY", "sk-replay-placeholder", ("api.openai.com",)),
+    Provider(
+        "anthropic", "Anthropic", "ANTHROPIC_API_KEY", "sk-ant-replay-placeholder", ("api.anthropic.com",)
+    ),
+    Provider(
+        "huggingface",
+        "Hugging Face",
+        "HF_TOKEN",
+        # the prefix matters: huggingface_hub routes on it
+        "hf_replay_placeholder",
+        ("huggingface.co", "router.huggingface.co", "api-inference.huggingface.co"),
+    ),
+)
+PROVIDER_BY_NAME: dict[str, Provider] = {p.name: p for p in PROVIDERS}
+
+SCRUBBED_REQUEST_HEADERS: tuple[str, ...] = (
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "cookie",
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
+)
+"""Request headers never written to a cassette."""
+SCRUBBED_RESPONSE_HEADERS: tuple[str, ...] = (
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
+)
+"""Response headers never written to a cassette."""
+MATCH_ON: tuple[str, ...] = ("method", "path", "query", "body")
+"""How a request finds its recording: not by host, never by headers (so never by key)."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def provider_for_host(host: str) -> Provider | None:
+    """The provider that serves ``host``, if any.
+
+    >>> provider_for_host("api.anthropic.com").label
+    'Anthropic'
+    >>> provider_for_host("example.com") is None
+    True
+    """
+    for provider in PROVIDERS:
+        if host in provider.hosts:
+            return provider
+    return None
+
+
+def provider_modes(environ: Mapping[str, str] | None = None) -> dict[str, Mode]:
+    """Decide each provider's mode from environment variables (``.env`` already loaded).
+
+    >>> provider_modes({"OPENAI_API_KEY": "sk-mine"})["openai"].value
+    'live'
+    >>> provider_modes({"OPENAI_API_KEY": "sk-mine"})["anthropic"].value
+    'replay'
+    >>> provider_modes({"OPENAI_API_KEY": "sk-mine", "APICOURSE_FORCE_REPLAY": "1"})["openai"].value
+    'replay'
+    """
+    env = os.environ if environ is None else environ
+    if env.get(MODE_VAR, "").strip().lower() == Mode.RECORD.value:
+        return {p.name: Mode.RECORD for p in PROVIDERS}
+    forced = _truthy(env.get(FORCE_REPLAY_VAR))
+    modes: dict[str, Mode] = {}
+    for provider in PROVIDERS:
+        key = env.get(provider.key_var, "").strip()
+        has_key = bool(key) and key != provider.placeholder
+        modes[provider.name] = Mode.LIVE if (has_key and not forced) else Mode.REPLAY
+    return modes
+
+
+class MissingRecording(CannotOverwriteExistingCassetteException):
+    """A request in replay mode that the notebook's cassette has no answer for.
+
+    Raised in place of vcrpy's ``CannotOverwriteExistingCassetteException`` (it is a subclass of it,
+    so code that catches vcrpy's error still works), with a message that says which notebook,
+    which cassette and which request, and the two ways to fix it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.cassette = kwargs.get("cassette")
+        self.failed_request = kwargs.get("failed_request")
+        reason = ""
+        if self.cassette is not None and self.failed_request is not None:
+            try:
+                from vcr.errors import _message, _reason  # vcrpy's own diagnosis of the mismatch
+
+                similar = self.cassette.find_requests_with_most_matches(self.failed_request)
+                reason = _message(self.cassette, self.failed_request, similar, _reason(self.cassette, similar))
+            except Exception:  # the diagnosis is a bonus; never hide the main message
+                reason = ""
+        self.similar_requests = []
+        self.reason = "no_match"
+        Exception.__init__(self, missing_recording_message(self.cassette, self.failed_request, reason))
+
+
+def _install_missing_recording_error() -> None:
+    """Make vcrpy raise :class:`MissingRecording` (a subclass of its own error)."""
+    import vcr.stubs
+    import vcr.stubs.httpx_stubs
+
+    vcr.stubs.CannotOverwriteExistingCassetteException = MissingRecording  # type: ignore[attr-defined]
+    vcr.stubs.httpx_stubs.CannotOverwriteExistingCassetteException = MissingRecording  # type: ignore[attr-defined]
+
+
+def missing_recording_message(cassette: Any, request: Any, detail: str = "") -> str:
+    """The text a learner sees when replay has no answer for a request."""
+    cassette_path = Path(getattr(cassette, "_path", "") or "?")
+    notebook = cassette_path.parent.name if cassette_path.name != "?" else "?"
+    try:
+        shown = cassette_path.resolve().relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        shown = str(cassette_path)
+    method = getattr(request, "method", "?")
+    uri = getattr(request, "uri", "?")
+    provider = provider_for_host(urlsplit(uri).hostname or "")
+    lines = [
+        f"No recording for {method} {uri}",
+        f"  notebook: {notebook}",
+        f"  cassette: {shown}",
+        "",
+        "In replay mode nothing leaves your machine: every call is answered from the cassette,",
+        "and this one is not in it (did a prompt or a parameter change? any change to the request",
+        "body needs a new recording).",
+        "",
+        "Two ways to fix it:",
+    ]
+    if provider is not None:
+        lines.append(
+            f"  1. go live: put {provider.key_var}=... in the course's .env file "
+            "(see 00_start_here), then restart the kernel;"
+        )
+    else:
+        lines.append(
+            "  1. this host is not one of the course's providers: point the call at the practice API "
+            "(127.0.0.1), or go live with a provider key in .env;"
+        )
+    lines.append(
+        f"  2. re-record the cassette: python -m apicourse.record notebooks/{notebook}.ipynb "
+        "(needs the provider keys)."
+    )
+    if detail:
+        lines += ["", "What vcrpy compared:", detail]
+    return "\n".join(lines)
+
+
+def find_missing_recording(error: BaseException | None) -> MissingRecording | None:
+    """Walk an exception's cause chain for a :class:`MissingRecording`.
+
+    Anthropic's SDK wraps transport errors in ``APIConnectionError``; the real cause stays in
+    ``__cause__``, and this finds it.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, MissingRecording):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@dataclass
+class Session:
+    """What :func:`start` decided for this kernel. Shows itself as the mode banner."""
+
+    notebook: str
+    modes: dict[str, Mode]
+    cassette_file: Path
+    _context: Any = field(default=None, repr=False)
+    _cassette: Any = field(default=None, repr=False)
+
+    def mode(self, provider: str) -> Mode:
+        """The mode of one provider: ``course.mode("openai")``."""
+        return self.modes[provider]
+
+    def is_live(self, provider: str) -> bool:
+        """True when that provider's calls go to the real API: ``course.is_live("anthropic")``."""
+        return self.modes[provider] is Mode.LIVE
+
+    @property
+    def replaying(self) -> bool:
+        """True when at least one provider replays from the cassette."""
+        return any(m is Mode.REPLAY for m in self.modes.values())
+
+    def describe(self, provider: Provider) -> str:
+        """One provider's line of the banner (no key is ever shown, not even a part of it)."""
+        try:
+            cassette = self.cassette_file.relative_to(paths.ROOT).as_posix()
+        except ValueError:
+            cassette = str(self.cassette_file)
+        mode = self.modes[provider.name]
+        if mode is Mode.LIVE:
+            return f"{provider.key_var} is set: calls reach {provider.hosts[0]} and may cost money"
+        if mode is Mode.RECORD:
+            return f"calls go out and are written to {cassette}"
+        return f"answered from {cassette}; add {provider.key_var} to .env to go live"
+
+    def banner_lines(self) -> list[str]:
+        """The banner as text lines."""
+        lines = [f"Working with APIs · {self.notebook}"]
+        for provider in PROVIDERS:
+            lines.append(f"  {provider.label:<13}{self.modes[provider.name].value:<7} {self.describe(provider)}")
+        if _truthy(os.environ.get(FORCE_REPLAY_VAR)):
+            lines.append(f"  ({FORCE_REPLAY_VAR} is set: every provider replays, keys or not)")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.banner_lines())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td><b>{html.escape(p.label)}</b></td>"
+            f'<td class="apicourse-mode apicourse-{self.modes[p.name].value}">{self.modes[p.name].value}</td>'
+            f"<td>{html.escape(self.describe(p))}</td></tr>"
+            for p in PROVIDERS
+        )
+        forced = (
+            f"<div>{FORCE_REPLAY_VAR} is set: every provider replays, keys or not.</div>"
+            if _truthy(os.environ.get(FORCE_REPLAY_VAR))
+            else ""
+        )
+        return (
+            '<div class="apicourse-banner" style="border:1px solid #888;border-radius:6px;'
+            'padding:6px 10px;font-size:0.9em">'
+            f"<b>Working with APIs · {html.escape(self.notebook)}</b>"
+            f'<table style="margin:4px 0">{rows}</table>{forced}</div>'
+        )
+
+    def stop(self) -> None:
+        """Close the cassette (in record mode this writes it). Safe to call twice."""
+        global _SESSION
+        if self._context is not None:
+            self._context.__exit__(None, None, None)
+            self._context = None
+            self._cassette = None
+        if _SESSION is self:
+            _SESSION = None
+
+
+_SESSION: Session | None = None
+
+
+def current() -> Session | None:
+    """The session started in this kernel, if any."""
+    return _SESSION
+
+
+def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quiet: bool = False) -> Session:
+    """Decide live / replay / record for each provider and show the banner.
+
+    >>> course = start("05_openai", quiet=True)   # doctest: +SKIP
+    >>> course.is_live("openai")                  # doctest: +SKIP
+    False
+
+    Loads ``.env`` first (from ``env_file`` or the nearest one above the working directory,
+    never overriding variables already set), then decides. Calling it again restarts cleanly.
+    """
+    global _SESSION
+    from dotenv import find_dotenv, load_dotenv
+
+    if _SESSION is not None:
+        _SESSION.stop()
+    dotenv_path = str(env_file) if env_file is not None else (find_dotenv(usecwd=True) or str(paths.ROOT / ".env"))
+    if Path(dotenv_path).is_file():
+        load_dotenv(dotenv_path, override=False)
+
+    modes = provider_modes()
+    cassette_dir = Path(os.environ[CASSETTE_DIR_VAR]) if os.environ.get(CASSETTE_DIR_VAR) else None
+    cassette_file = (cassette_dir / f"{notebook}.yaml") if cassette_dir else paths.cassette_path(notebook)
+
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    for provider in PROVIDERS:
+        if modes[provider.name] is Mode.REPLAY and not os.environ.get(provider.key_var):
+            os.environ[provider.key_var] = provider.placeholder
+    _zero_retry_waits(modes)
+
+    session = Session(notebook=notebook, modes=modes, cassette_file=cassette_file)
+    if any(m is Mode.RECORD for m in modes.values()):
+        if os.environ.get(STANDIN_VAR):
+            _redirect_to_standin(os.environ[STANDIN_VAR])
+        session._context = _recorder(cassette_file)
+    elif session.replaying:
+        live_hosts = [h for p in PROVIDERS if modes[p.name] is Mode.LIVE for h in p.hosts]
+        session._context = _replayer(cassette_file, ignore_hosts=live_hosts)
+    if session._context is not None:
+        session._cassette = session._context.__enter__()
+    _SESSION = session
+    _install_notebook_error_display()
+    if not quiet:
+        _show(session)
+    return session
+
+
+def _show(session: Session) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(session)
+            return
+    except ImportError:
+        pass
+    print(session)
+
+
+def _vcr(cassette_file: Path, **options: Any) -> Any:
+    import vcr
+
+    _install_missing_recording_error()
+    return vcr.VCR(
+        cassette_library_dir=str(cassette_file.parent),
+        match_on=MATCH_ON,
+        filter_headers=list(SCRUBBED_REQUEST_HEADERS),
+        decode_compressed_response=True,
+        ignore_localhost=True,
+        **options,
+    )
+
+
+def _replayer(cassette_file: Path, ignore_hosts: list[str]) -> Any:
+    return _vcr(cassette_file, record_mode="none", ignore_hosts=ignore_hosts, allow_playback_repeats=True).use_cassette(
+        cassette_file.name
+    )
+
+
+def _recorder(cassette_file: Path) -> Any:
+    standin = os.environ.get(STANDIN_VAR)
+    return _vcr(
+        cassette_file,
+        record_mode="all",
+        before_record_request=lambda request: scrub_request(request, standin),
+        before_record_response=scrub_response,
+    ).use_cassette(cassette_file.name)
+
+
+def scrub_request(request: Any, standin_url: str | None = None) -> Any:
+    """Drop secret headers and, when recording against the stand-in, restore the provider URL.
+
+    Used as vcrpy's ``before_record_request``.
+    """
+    for name in list(request.headers):
+        if name.lower() in SCRUBBED_REQUEST_HEADERS:
+            del request.headers[name]
+    if standin_url:
+        request.uri = standin_to_provider_url(request.uri, standin_url)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any] | None:
+    """Drop secret response headers; skip 429 and 5xx (the SDK retried; only its final answer is kept,
+    so replay never waits). Used as vcrpy's ``before_record_response``."""
+    status = int(response.get("status", {}).get("code", 200))
+    if status == 429 or status >= 500:
+        return None
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SCRUBBED_RESPONSE_HEADERS:
+            del headers[name]
+    return response
+
+
+def provider_to_standin_url(url: str, standin_url: str) -> str:
+    """``https://api.openai.com/v1/models`` → ``http://127.0.0.1:8765/api.openai.com/v1/models``.
+
+    >>> provider_to_standin_url("https://api.openai.com/v1/models?x=1", "http://127.0.0.1:8765")
+    'http://127.0.0.1:8765/api.openai.com/v1/models?x=1'
+    """
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{standin_url.rstrip('/')}/{parts.hostname}{parts.path}{query}"
+
+
+def standin_to_provider_url(url: str, standin_url: str) -> str:
+    """The inverse of :func:`provider_to_standin_url` (other URLs pass unchanged).
+
+    >>> standin_to_provider_url("http://127.0.0.1:8765/api.openai.com/v1/models", "http://127.0.0.1:8765")
+    'https://api.openai.com/v1/models'
+    """
+    prefix = standin_url.rstrip("/") + "/"
+    if not url.startswith(prefix):
+        return url
+    return "https://" + url[len(prefix) :]
+
+
+def _redirect_to_standin(standin_url: str) -> None:
+    """Send every provider request to the local stand-in (record command only)."""
+    import httpx2
+
+    def rewrite(request: Any) -> None:
+        if provider_for_host(request.url.host) is not None:
+            new = httpx2.URL(provider_to_standin_url(str(request.url), standin_url))
+            request.url = new
+            request.headers["host"] = new.netloc.decode()
+
+    def wrap_sync(send: Callable[..., Any]) -> Callable[..., Any]:
+        def patched(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            rewrite(request)
+            return send(self, request, *args, **kwargs)
+
+        return patched
+
+    def wrap_async(send: Callable[..., Any]) -> Callable[..., Any]:
+        async def patched(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            rewrite(request)
+            return await send(self, request, *args, **kwargs)
+
+        return patched
+
+    if not getattr(httpx2.Client.send, "_apicourse_standin", False):
+        httpx2.Client.send = wrap_sync(httpx2.Client.send)  # type: ignore[method-assign]
+        httpx2.AsyncClient.send = wrap_async(httpx2.AsyncClient.send)  # type: ignore[method-assign]
+        httpx2.Client.send._apicourse_standin = True  # type: ignore[attr-defined]
+    try:
+        import requests
+    except ImportError:
+        return
+    if not getattr(requests.Session.send, "_apicourse_standin", False):
+        original = requests.Session.send
+
+        def send(self: Any, request: Any, **kwargs: Any) -> Any:
+            host = urlsplit(request.url).hostname or ""
+            if provider_for_host(host) is not None:
+                request.url = provider_to_standin_url(request.url, standin_url)
+            return original(self, request, **kwargs)
+
+        send._apicourse_standin = True  # type: ignore[attr-defined]
+        requests.Session.send = send  # type: ignore[method-assign]
+
+
+def _zero_retry_waits(modes: Mapping[str, Mode]) -> None:
+    """In replay, the SDKs' own retries happen instantly and never retry a missing recording.
+
+    The SDKs take seconds to import, so lessons that never use one don't pay for it: the patch is
+    applied now if the SDK is already imported, else the moment it is.
+    """
+    for name in ("openai", "anthropic"):
+        if modes[name] is Mode.REPLAY:
+            _after_import(f"{name}._base_client", _patch_retry_waits)
+
+
+def _patch_retry_waits(module: Any) -> None:
+    base = module.BaseClient
+    if getattr(base, "_apicourse_zero_wait", False):
+        return
+    base._calculate_retry_timeout = lambda self, *args, **kwargs: 0.0
+    if hasattr(base, "_should_retry_exception"):
+        original = base._should_retry_exception
+
+        def should_retry(self: Any, err: BaseException) -> Any:
+            if find_missing_recording(err) is not None:
+                return (False, None)
+            return original(self, err)
+
+        base._should_retry_exception = should_retry
+    base._apicourse_zero_wait = True
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs a callback right after one module is first imported."""
+
+    def __init__(self, fullname: str, callback: Callable[[Any], None]) -> None:
+        self.fullname, self.callback = fullname, callback
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.fullname:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module, callback = spec.loader.exec_module, self.callback
+
+        def exec_then_patch(module: Any) -> None:
+            exec_module(module)
+            callback(module)
+
+        spec.loader.exec_module = exec_then_patch  # type: ignore[method-assign]
+        return spec
+
+
+def _after_import(fullname: str, callback: Callable[[Any], None]) -> None:
+    if fullname in sys.modules:
+        callback(sys.modules[fullname])
+    elif not any(isinstance(f, _AfterImport) and f.fullname == fullname for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(fullname, callback))
+
+
+def _install_notebook_error_display() -> None:
+    """In a notebook, show the missing-recording message on top even when an SDK wrapped it."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_apicourse_exc_handler", False):
+        return
+
+    def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> Any:
+        missing = find_missing_recording(value)
+        if missing is not None and missing is not value:
+            print(str(missing), file=sys.stderr)
+            print("", file=sys.stderr)
+        return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((Exception,), handler)
+    shell._apicourse_exc_handler = True
