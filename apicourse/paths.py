@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT: Path = Path(__file__).resolve().parents[1]
@@ -28,3 +29,19 @@ def notebook_stem(notebook: str | Path) -> str:
     '05_openai'
     """
     return Path(notebook).stem
+
+
+ENV_FILE_VAR = "APICOURSE_ENV_FILE"
+"""Overrides where the course's ``.env`` lives (the tests point it at a temporary file)."""
+
+
+def env_file() -> Path:
+    """The course's ``.env`` file (it may not exist yet).
+
+    ``$APICOURSE_ENV_FILE`` if set, else ``.env`` at the top of the course.
+
+    >>> env_file().name
+    '.env'
+    """
+    override = os.environ.get(ENV_FILE_VAR)
+    return Path(override) if override else ROOT / ".env"

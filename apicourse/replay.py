@@ -175,7 +175,7 @@ def _install_missing_recording_error() -> None:
 def missing_recording_message(cassette: Any, request: Any, detail: str = "") -> str:
     """The text a learner sees when replay has no answer for a request."""
     cassette_path = Path(getattr(cassette, "_path", "") or "?")
-    notebook = cassette_path.parent.name if cassette_path.name != "?" else "?"
+    notebook = cassette_path.stem if cassette_path.name != "?" else "?"
     try:
         shown = cassette_path.resolve().relative_to(paths.ROOT).as_posix()
     except ValueError:
@@ -323,16 +323,16 @@ def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quie
     >>> course.is_live("openai")                  # doctest: +SKIP
     False
 
-    Loads ``.env`` first (from ``env_file`` or the nearest one above the working directory,
-    never overriding variables already set), then decides. Calling it again restarts cleanly.
+    Loads the course's ``.env`` first (``env_file``, else ``$APICOURSE_ENV_FILE``, else ``.env`` at the
+    top of the course; never overriding variables already set), then decides. Calling it again restarts cleanly.
     """
     global _SESSION
-    from dotenv import find_dotenv, load_dotenv
+    from dotenv import load_dotenv
 
     if _SESSION is not None:
         _SESSION.stop()
-    dotenv_path = str(env_file) if env_file is not None else (find_dotenv(usecwd=True) or str(paths.ROOT / ".env"))
-    if Path(dotenv_path).is_file():
+    dotenv_path = Path(env_file) if env_file is not None else paths.env_file()
+    if dotenv_path.is_file():
         load_dotenv(dotenv_path, override=False)
 
     modes = provider_modes()
@@ -390,8 +390,8 @@ def _vcr(cassette_file: Path, **options: Any) -> Any:
 
 
 def _replayer(cassette_file: Path, ignore_hosts: list[str]) -> Any:
-    return _vcr(cassette_file, record_mode="none", ignore_hosts=ignore_hosts, allow_playback_repeats=True).use_cassette(
-        cassette_file.name
+    return _vcr(cassette_file, record_mode="none", ignore_hosts=ignore_hosts).use_cassette(
+        cassette_file.name, allow_playback_repeats=True
     )
 
 

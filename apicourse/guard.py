@@ -1,0 +1,97 @@
+"""A network guard: proves that nothing but loopback is contacted.
+
+The test-suite installs it in every notebook kernel (through an IPython start-up file), so a lesson
+that tries to reach the internet without a key fails loudly instead of quietly going live::
+
+    from apicourse import guard
+    guard.install(log="blocked.log")   # from now on only 127.0.0.1 / ::1 / localhost / unix sockets
+    import socket
+    socket.create_connection(("example.com", 80))   # raises guard.OutsideConnection
+
+It uses :func:`sys.addaudithook`, so it sees every ``socket.connect`` and ``getaddrinfo`` made by any
+library (requests, httpx2, urllib, asyncio) and cannot be switched off once installed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+GUARD_LOG_VAR = "APICOURSE_GUARD_LOG"
+"""If set in a kernel's environment, the start-up file installs the guard and logs blocked attempts there."""
+
+
+class OutsideConnection(ConnectionRefusedError):
+    """A connection to a host outside loopback, refused by the guard."""
+
+
+def is_loopback(host: Any) -> bool:
+    """True for loopback addresses and names.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost"), is_loopback("8.8.8.8")
+    (True, True, True, False)
+    """
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host).strip("[]").lower()
+    if host in LOOPBACK_NAMES or host == "":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_installed_log: Path | None = None
+_installed = False
+
+
+def _note(what: str) -> None:
+    if _installed_log is not None:
+        with open(_installed_log, "a", encoding="utf-8") as fh:
+            fh.write(what + "\n")
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event == "socket.connect":
+        sock, address = args[0], args[1]
+        if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+            if not is_loopback(address[0]):
+                _note(f"connect {address[0]}:{address[1]}")
+                raise OutsideConnection(f"network guard: connection to {address[0]}:{address[1]} refused")
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+        if not is_loopback(host):
+            _note(f"lookup {host!r}")
+            raise OutsideConnection(f"network guard: lookup of {host!r} refused (only loopback is allowed)")
+
+
+def install(log: str | os.PathLike[str] | None = None) -> None:
+    """Refuse, from now on and for good, every connection and name lookup outside loopback.
+
+    ``log``: a file that gets one line per refused attempt (the tests read it).
+    """
+    global _installed, _installed_log
+    if log is not None:
+        _installed_log = Path(log)
+        _installed_log.touch()
+    if not _installed:
+        sys.addaudithook(_hook)
+        _installed = True
+
+
+def startup_code() -> str:
+    """The IPython start-up file the tests drop into a kernel's profile."""
+    return (
+        "import os as _os\n"
+        f"if _os.environ.get({GUARD_LOG_VAR!r}):\n"
+        "    from apicourse import guard as _guard\n"
+        f"    _guard.install(log=_os.environ[{GUARD_LOG_VAR!r}])\n"
+    )

@@ -1,0 +1,146 @@
+"""Which API errors deserve a retry, and a retry policy built on tenacity.
+
+The rule the course teaches (the seed's ``safe_api_call``): retry **429** (rate limited), **5xx**
+(including Anthropic's 529 "overloaded") and **connection errors / timeouts**; never retry any
+other 4xx — a bad request stays bad, however often you send it.
+
+    >>> policy = retry_policy(max_attempts=3, sleep=lambda seconds: None)
+    >>> attempts = iter([status_error("anthropic", 429), status_error("anthropic", 529), "ok"])
+    >>> def flaky():
+    ...     outcome = next(attempts)
+    ...     if isinstance(outcome, Exception):
+    ...         raise outcome
+    ...     return outcome
+    >>> policy(flaky)
+    'ok'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Literal
+
+import tenacity
+
+logger = logging.getLogger("apicourse.retries")
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+"""4xx codes worth a retry: 408 request timeout, 409 conflict (OpenAI/Anthropic retry it too), 429."""
+
+
+def status_of(error: BaseException) -> int | None:
+    """The HTTP status carried by an SDK or ``requests`` error, if any.
+
+    >>> status_of(status_error("openai", 404))
+    404
+    >>> status_of(ValueError("x")) is None
+    True
+    """
+    status = getattr(error, "status_code", None)
+    if status is None:
+        response = getattr(error, "response", None)
+        status = getattr(response, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for errors a retry can cure: 429, 408/409, 5xx, 529, timeouts, connection errors.
+
+    >>> [is_retryable(status_error("openai", s)) for s in (400, 401, 404, 429, 500, 503)]
+    [False, False, False, True, True, True]
+    >>> is_retryable(status_error("anthropic", 529))
+    True
+    """
+    status = status_of(error)
+    if status is not None:
+        return status in RETRYABLE_STATUS or status >= 500
+    names = {cls.__name__ for cls in type(error).__mro__}
+    connection_like = {"APIConnectionError", "APITimeoutError", "ConnectionError", "Timeout", "TimeoutError"}
+    return bool(names & connection_like)
+
+
+def _wait_seconds(state: tenacity.RetryCallState, base: float, max_wait: float) -> float:
+    """Exponential backoff with jitter, but honour the server's ``retry-after`` when it sends one."""
+    error = state.outcome.exception() if state.outcome else None
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    retry_after = headers.get("retry-after") if hasattr(headers, "get") else None
+    if retry_after is not None:
+        try:
+            return min(float(retry_after), max_wait)
+        except ValueError:
+            pass
+    return tenacity.wait_random_exponential(multiplier=base, max=max_wait)(state)
+
+
+def retry_policy(
+    max_attempts: int = 4,
+    *,
+    base: float = 1.0,
+    max_wait: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tenacity.Retrying:
+    """A tenacity ``Retrying``: call it with a function (``policy(fn, *args)``) or use it as a decorator.
+
+    Retries only what :func:`is_retryable` allows, waits ``base·2ⁿ`` seconds with jitter (or what
+    ``retry-after`` says), logs each wait at WARNING, and re-raises the last error when it gives up.
+    """
+
+    def log_wait(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.warning("attempt %d failed (%s); retrying in %.1fs", state.attempt_number, describe(error), wait)
+
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_retryable),
+        stop=tenacity.stop_after_attempt(max_attempts),
+        wait=lambda state: _wait_seconds(state, base, max_wait),
+        before_sleep=log_wait,
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+def describe(error: BaseException | None) -> str:
+    """``RateLimitError 429`` — short enough for a log line.
+
+    >>> describe(status_error("openai", 503))
+    'InternalServerError 503'
+    """
+    if error is None:
+        return "no error"
+    status = status_of(error)
+    return f"{type(error).__name__} {status}" if status else type(error).__name__
+
+
+def status_error(
+    provider: Literal["openai", "anthropic"], status: int, message: str = "simulated", *, headers: dict[str, str] | None = None
+) -> Exception:
+    """Build the exact exception the SDK raises for ``status`` — without any network — for demos and tests.
+
+    >>> type(status_error("anthropic", 429)).__name__
+    'RateLimitError'
+    >>> type(status_error("openai", 400)).__name__
+    'BadRequestError'
+    """
+    import httpx2
+
+    if provider == "openai":
+        import openai as sdk
+
+        url = "https://api.openai.com/v1/chat/completions"
+        body: dict[str, Any] = {"error": {"message": message, "type": "simulated", "code": None}}
+    else:
+        import anthropic as sdk  # type: ignore[no-redef]
+
+        url = "https://api.anthropic.com/v1/messages"
+        body = {"type": "error", "error": {"type": "simulated", "message": message}}
+    request = httpx2.Request("POST", url)
+    response = httpx2.Response(status, json=body, headers=headers or {}, request=request)
+    client_cls = sdk.OpenAI if provider == "openai" else sdk.Anthropic  # type: ignore[attr-defined]
+    client = client_cls(api_key="placeholder-for-a-simulated-error", max_retries=0)
+    try:
+        return client._make_status_error_from_response(response)  # the SDK's own status → class mapping
+    finally:
+        client.close()
