@@ -18,8 +18,8 @@ answers only the model it was recorded with, so overrides matter in live mode.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,17 @@ class ModelSetting:
 
 
 SETTINGS: tuple[ModelSetting, ...] = (
-    ModelSetting("openai", "APICOURSE_OPENAI_MODEL", "gpt-4o", "OpenAI chat, tools, streaming, Responses API"),
-    ModelSetting("openai_small", "APICOURSE_OPENAI_SMALL_MODEL", "gpt-4o-mini", "cheaper OpenAI model (cost lessons)"),
     ModelSetting(
-        "anthropic", "APICOURSE_ANTHROPIC_MODEL", "claude-sonnet-4-20250514", "Anthropic Messages, tool use, streaming"
+        "openai", "APICOURSE_OPENAI_MODEL", "gpt-4o", "OpenAI chat, tools, streaming, Responses API"
+    ),
+    ModelSetting(
+        "openai_small", "APICOURSE_OPENAI_SMALL_MODEL", "gpt-4o-mini", "cheaper OpenAI model (cost lessons)"
+    ),
+    ModelSetting(
+        "anthropic",
+        "APICOURSE_ANTHROPIC_MODEL",
+        "claude-sonnet-4-20250514",
+        "Anthropic Messages, tool use, streaming",
     ),
     ModelSetting(
         "anthropic_small",
@@ -50,7 +57,10 @@ SETTINGS: tuple[ModelSetting, ...] = (
         "cheaper Anthropic model (cost lessons)",
     ),
     ModelSetting(
-        "hf_chat", "APICOURSE_HF_CHAT_MODEL", "meta-llama/Llama-3.3-70B-Instruct", "open chat model via HF router"
+        "hf_chat",
+        "APICOURSE_HF_CHAT_MODEL",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "open chat model via HF router",
     ),
     ModelSetting(
         "hf_classify",

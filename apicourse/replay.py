@@ -85,6 +85,7 @@ SCRUBBED_REQUEST_HEADERS: tuple[str, ...] = (
     "openai-organization",
     "openai-project",
     "anthropic-organization-id",
+    "x-amzn-trace-id",  # random per request: kept out so that re-recording changes nothing
 )
 """Request headers never written to a cassette."""
 SCRUBBED_RESPONSE_HEADERS: tuple[str, ...] = (
@@ -94,6 +95,8 @@ SCRUBBED_RESPONSE_HEADERS: tuple[str, ...] = (
     "anthropic-organization-id",
 )
 """Response headers never written to a cassette."""
+RECORDED_AGAINST = "recorded_against"
+"""The cassette metadata key that says what a cassette was recorded against."""
 MATCH_ON: tuple[str, ...] = ("method", "path", "query", "body")
 """How a request finds its recording: not by host, never by headers (so never by key)."""
 
@@ -353,8 +356,15 @@ def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quie
     elif session.replaying:
         live_hosts = [h for p in PROVIDERS if modes[p.name] is Mode.LIVE for h in p.hosts]
         session._context = _replayer(cassette_file, ignore_hosts=live_hosts)
+        from apicourse import pacing
+
+        pacing.install()  # replayed streams arrive event by event (APICOURSE_STREAM_DELAY=0: at once)
     if session._context is not None:
         session._cassette = session._context.__enter__()
+        if any(m is Mode.RECORD for m in modes.values()):
+            # provenance, written into the cassette: never mistake a stand-in recording for a live one
+            source = "local stand-in (apicourse/standin)" if os.environ.get(STANDIN_VAR) else "live provider APIs"
+            session._cassette.get_metadata(RECORDED_AGAINST, source)
     _SESSION = session
     _install_notebook_error_display()
     if not quiet:
@@ -384,8 +394,7 @@ def _vcr(cassette_file: Path, **options: Any) -> Any:
         match_on=MATCH_ON,
         filter_headers=list(SCRUBBED_REQUEST_HEADERS),
         decode_compressed_response=True,
-        ignore_localhost=True,
-        **options,
+        **{"ignore_localhost": True, **options},
     )
 
 
@@ -400,6 +409,9 @@ def _recorder(cassette_file: Path) -> Any:
     return _vcr(
         cassette_file,
         record_mode="all",
+        # the stand-in is on 127.0.0.1: vcrpy's localhost filter runs before ours, so with a stand-in
+        # scrub_request drops loopback requests itself, after restoring the provider URL
+        ignore_localhost=not standin,
         before_record_request=lambda request: scrub_request(request, standin),
         before_record_response=scrub_response,
     ).use_cassette(cassette_file.name)
@@ -415,6 +427,11 @@ def scrub_request(request: Any, standin_url: str | None = None) -> Any:
             del request.headers[name]
     if standin_url:
         request.uri = standin_to_provider_url(request.uri, standin_url)
+        if provider_for_host(urlsplit(request.uri).hostname or "") is None:
+            return None  # not a provider call (e.g. the practice API on 127.0.0.1): never recorded
+        for name in list(request.headers):
+            if name.lower() == "host":
+                del request.headers[name]
     return request
 
 
@@ -572,6 +589,12 @@ def _install_notebook_error_display() -> None:
         if missing is not None and missing is not value:
             print(str(missing), file=sys.stderr)
             print("", file=sys.stderr)
+        elif missing is None:
+            from apicourse.live_errors import explain  # a live-mode 401/404/429/5xx… and its fix
+
+            explanation = explain(value)
+            if explanation is not None:
+                print(str(explanation) + "\n", file=sys.stderr)
         return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
     shell.set_custom_exc((Exception,), handler)

@@ -62,6 +62,14 @@ class ResearchNotes(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A reply that failed validation, and why."""
+
+    reply: str
+    reason: str
+
+
 @dataclass
 class Research:
     """One run of the chain: the summary, the validated notes, and how it went."""
@@ -71,7 +79,7 @@ class Research:
     notes: ResearchNotes
     attempts: int
     """How many extraction replies it took (1 = valid at once, 2 = after one re-ask)."""
-    rejected: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     """The extraction replies that failed validation, with the reason, for the curious."""
 
     def to_markdown(self) -> str:
@@ -155,15 +163,16 @@ def parse_notes(text: str) -> ResearchNotes:
     >>> parse_notes('Sure! {"a": 1}')
     Traceback (most recent call last):
     ...
-    ValueError: the reply is not pure JSON (it starts with 'Sure! {"a": 1}'...)
+    ValueError: the reply wraps the JSON in other text (it begins 'Sure! {"a": 1}')
     """
     stripped = text.strip()
     try:
         data: Any = json.loads(stripped)
     except json.JSONDecodeError as error:
-        start = stripped[:20].replace("\n", " ")
         if re.search(r"\{.*\}", stripped, re.DOTALL):
-            raise ValueError(f"the reply is not pure JSON (it starts with {start!r}...)") from error
+            first_line = stripped.splitlines()[0]
+            start = first_line if len(first_line) <= 40 else first_line[:40].rsplit(" ", 1)[0] + " …"
+            raise ValueError(f"the reply wraps the JSON in other text (it begins {start!r})") from error
         raise ValueError(f"the reply is not JSON ({error.msg} at character {error.pos})") from error
     try:
         return ResearchNotes.model_validate(data)
@@ -174,7 +183,7 @@ def parse_notes(text: str) -> ResearchNotes:
         raise ValueError(f"the JSON does not match the expected shape ({problems})") from error
 
 
-def extract_notes(chat: Chat, summary: str, *, reasks: int = 1) -> tuple[ResearchNotes, int, list[str]]:
+def extract_notes(chat: Chat, summary: str, *, reasks: int = 1) -> tuple[ResearchNotes, int, list[Rejected]]:
     """Step 2: ask for the notes as JSON, validate, and re-ask up to ``reasks`` times.
 
     Returns ``(notes, attempts, rejected)``; raises :class:`ExtractionFailed` when no reply is valid.
@@ -192,7 +201,7 @@ def extract_notes(chat: Chat, summary: str, *, reasks: int = 1) -> tuple[Researc
         reply = chat(list(messages), max_tokens=EXTRACTION_MAX_TOKENS)
         replies.append(reply)
         try:
-            return parse_notes(reply), len(replies), [f"{r}\n→ {why}" for r, why in zip(replies, reasons)]
+            return parse_notes(reply), len(replies), [Rejected(r, why) for r, why in zip(replies, reasons)]
         except ValueError as problem:
             reasons.append(str(problem))
             messages += [
@@ -259,7 +268,7 @@ def chat_for(provider: Provider, *, model: str | None = None, timeout: float = 6
     if provider == "openai":
         import openai
 
-        return openai_chat(openai.OpenAI(timeout=timeout), model or models.OPENAI_CHAT)
+        return openai_chat(openai.OpenAI(timeout=timeout), model or models.openai())
     import anthropic
 
-    return anthropic_chat(anthropic.Anthropic(timeout=timeout), model or models.ANTHROPIC_CHAT)
+    return anthropic_chat(anthropic.Anthropic(timeout=timeout), model or models.anthropic())

@@ -23,6 +23,8 @@ from typing import Any, Callable, Literal
 
 import tenacity
 
+from apicourse.backoff import retry_after_seconds
+
 logger = logging.getLogger("apicourse.retries")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -61,17 +63,13 @@ def is_retryable(error: BaseException) -> bool:
 
 
 def _wait_seconds(state: tenacity.RetryCallState, base: float, max_wait: float) -> float:
-    """Exponential backoff with jitter, but honour the server's ``retry-after`` when it sends one."""
+    """Exponential backoff with jitter — unless the server said how long (``retry-after``, lesson 04)."""
     error = state.outcome.exception() if state.outcome else None
-    response = getattr(error, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    retry_after = headers.get("retry-after") if hasattr(headers, "get") else None
-    if retry_after is not None:
-        try:
-            return min(float(retry_after), max_wait)
-        except ValueError:
-            pass
-    return tenacity.wait_random_exponential(multiplier=base, max=max_wait)(state)
+    headers = getattr(getattr(error, "response", None), "headers", None)
+    told = retry_after_seconds(headers) if headers is not None else None
+    if told is not None:
+        return min(told, max_wait)
+    return float(tenacity.wait_random_exponential(multiplier=base, max=max_wait)(state))
 
 
 def retry_policy(
@@ -115,31 +113,54 @@ def describe(error: BaseException | None) -> str:
 
 
 def status_error(
-    provider: Literal["openai", "anthropic"], status: int, message: str = "simulated", *, headers: dict[str, str] | None = None
+    provider: Literal["openai", "anthropic", "huggingface"],
+    status: int,
+    message: str = "simulated",
+    *,
+    headers: dict[str, str] | None = None,
 ) -> Exception:
     """Build the exact exception the SDK raises for ``status`` — without any network — for demos and tests.
+
+    The response is made up (its body carries ``message`` in the provider's error format); the
+    exception class is the SDK's own choice for that status.
 
     >>> type(status_error("anthropic", 429)).__name__
     'RateLimitError'
     >>> type(status_error("openai", 400)).__name__
     'BadRequestError'
+    >>> type(status_error("huggingface", 503)).__name__
+    'HfHubHTTPError'
     """
     import httpx2
 
-    if provider == "openai":
-        import openai as sdk
-
-        url = "https://api.openai.com/v1/chat/completions"
-        body: dict[str, Any] = {"error": {"message": message, "type": "simulated", "code": None}}
-    else:
-        import anthropic as sdk  # type: ignore[no-redef]
-
-        url = "https://api.anthropic.com/v1/messages"
-        body = {"type": "error", "error": {"type": "simulated", "message": message}}
+    url = {
+        "openai": "https://api.openai.com/v1/chat/completions",
+        "anthropic": "https://api.anthropic.com/v1/messages",
+        "huggingface": "https://router.huggingface.co/v1/chat/completions",
+    }[provider]
+    body: dict[str, Any] = {
+        "openai": {"error": {"message": message, "type": "simulated", "param": None, "code": None}},
+        "anthropic": {"type": "error", "error": {"type": "simulated", "message": message}},
+        "huggingface": {"error": message},
+    }[provider]
     request = httpx2.Request("POST", url)
     response = httpx2.Response(status, json=body, headers=headers or {}, request=request)
-    client_cls = sdk.OpenAI if provider == "openai" else sdk.Anthropic  # type: ignore[attr-defined]
-    client = client_cls(api_key="placeholder-for-a-simulated-error", max_retries=0)
+    if provider == "huggingface":
+        from huggingface_hub.utils import hf_raise_for_status
+
+        try:
+            hf_raise_for_status(response)  # the library's own status → exception mapping
+        except Exception as error:
+            return error
+        raise ValueError(f"{status} is not an error status")
+    if provider == "openai":
+        import openai
+
+        client: Any = openai.OpenAI(api_key="placeholder-for-a-simulated-error", max_retries=0)
+    else:
+        import anthropic
+
+        client = anthropic.Anthropic(api_key="placeholder-for-a-simulated-error", max_retries=0)
     try:
         return client._make_status_error_from_response(response)  # the SDK's own status → class mapping
     finally:

@@ -7,6 +7,15 @@ The learner's self-grading (``apicourse.grading``) loads this same file, so both
 import os
 import tempfile
 
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +39,7 @@ c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Autograde: a learner's infinite loop costs that question's points, not the whole grading.
-c.Execute.timeout = 10
+c.Execute.timeout = 5
 c.Execute.interrupt_on_timeout = True
 # Edited test cells are restored from the gradebook anyway; deleted ones are put back too.
 c.OverwriteCells.add_missing_cells = True
@@ -41,3 +50,26 @@ c.IgnorePattern.pattern = r"[\s\S]"
 # Huge outputs are cut short in the autograded copy.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
+
+
+class SkipSelfGrading(NbGraderPreprocessor):
+    """Blank the learner's own grading cell (it calls ``grade_my_quiz``) in the copy nbgrader executes:
+    grading must not start a grading of itself, nor spend a second per notebook importing the grader."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "nbgrader" not in cell.metadata and (
+            "grade_my_quiz" in cell.source or "export_certificate" in cell.source
+        ):
+            cell.source = "# (the self-grading cell is skipped while nbgrader grades the notebook)"
+        return cell, resources
+
+
+# nbgrader's own sanitising steps, plus the one above (before the metadata check, as the others)
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    SkipSelfGrading,
+    CheckCellMetadata,
+]

@@ -11,6 +11,7 @@ block stops it and its kernels.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
@@ -56,6 +57,23 @@ class RunningJupyter:
         if status != 200:
             raise AssertionError(f"GET {path} answered {status}: {body[:500]}")
         return json.loads(body)
+
+    def shut_down_kernels(self) -> None:
+        """Shut every running kernel down (the server keeps running)."""
+        # like a browser: take the _xsrf cookie from a page, send it back as a header
+        cookies = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+        opener.open(self.url + "/tree", timeout=30).close()  # a page sets the cookie
+        xsrf = next((c.value for c in cookies if c.name == "_xsrf"), "")
+        for kernel in self.get_json("/api/kernels"):
+            request = urllib.request.Request(
+                f"{self.url}/api/kernels/{kernel['id']}", method="DELETE", headers={"X-XSRFToken": xsrf}
+            )
+            try:
+                opener.open(request, timeout=10).close()
+            except urllib.error.HTTPError as error:
+                if error.code != 404:  # already gone is fine
+                    raise
 
     def log(self) -> str:
         """What the server printed so far."""
@@ -126,6 +144,8 @@ def running_jupyter(
         JUPYTER_DATA_DIR=str(state_dir / "data"),
         JUPYTER_PLATFORM_DIRS="1",
         PYTHONUNBUFFERED="1",
+        # as in an activated environment: nbgrader runs the `alembic` command when it creates a gradebook
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)]),
     )
     port = free_port()
     log_path = state_dir / f"jupyter-{app}.log"

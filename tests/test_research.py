@@ -50,7 +50,7 @@ def test_prose_wrapped_json_is_reasked_once_with_the_problem():
     reask = chat.calls[2]["messages"]
     assert [m["role"] for m in reask] == ["user", "assistant", "user"]
     assert reask[1]["content"] == wrapped
-    assert "not pure JSON" in reask[2]["content"]
+    assert "wraps the JSON in other text" in reask[2]["content"]
     assert len(result.rejected) == 1
 
 
@@ -102,3 +102,96 @@ def test_markdown_report_lists_every_point():
     text = research.Research("tides", "s", notes, 1).to_markdown()
     for point in GOOD["key_points"] + GOOD["applications"] + GOOD["challenges"]:
         assert f"- {point}" in text
+
+
+# --- the topic widget --------------------------------------------------------------------------
+
+import yaml  # noqa: E402
+
+from apicourse import topic_picker  # noqa: E402
+
+
+def write_cassette(path, requests):
+    interactions = [
+        {"request": {"method": "POST", "uri": uri, "body": json.dumps(body), "headers": {}},
+         "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "{}"}}}
+        for uri, body in requests
+    ]
+    path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}))
+
+
+def summary_body(topic, openai=False):
+    messages = [{"role": "user", "content": research.summary_prompt(topic)}]
+    if openai:
+        messages.insert(0, {"role": "system", "content": research.SUMMARY_SYSTEM})
+    return {"model": "m", "max_tokens": 2048, "messages": messages}
+
+
+@pytest.fixture
+def cassette(tmp_path):
+    path = tmp_path / "08.yaml"
+    write_cassette(path, [
+        ("https://api.anthropic.com/v1/messages", summary_body("tides")),
+        ("https://api.anthropic.com/v1/messages", {"messages": [{"role": "user", "content": "Extract key information"}]}),
+        ("https://api.openai.com/v1/chat/completions", summary_body("volcanoes", openai=True)),
+        ("https://api.anthropic.com/v1/messages", summary_body("volcanoes")),
+        ("https://api.anthropic.com/v1/messages", summary_body("tides")),
+    ])
+    return path
+
+
+def test_recorded_topics_per_provider_in_order_without_repeats(cassette):
+    assert topic_picker.recorded_topics(cassette, "anthropic") == ["tides", "volcanoes"]
+    assert topic_picker.recorded_topics(cassette, "openai") == ["volcanoes"]
+    assert topic_picker.recorded_topics(cassette, "huggingface") == []
+
+
+class FakeCourse:
+    def __init__(self, cassette_file, live=()):
+        self.cassette_file, self.live = cassette_file, set(live)
+
+    def is_live(self, provider):
+        return provider in self.live
+
+
+def fake_research(calls):
+    notes = research.ResearchNotes(**GOOD)
+
+    def run(topic, provider):
+        calls.append((topic, provider))
+        return research.Research(topic, "summary", notes, 1)
+
+    return run
+
+
+def test_replay_offers_only_recorded_topics_and_says_why(cassette):
+    import ipywidgets
+
+    calls = []
+    picker = topic_picker.TopicPicker(FakeCourse(cassette), run=fake_research(calls))
+    assert isinstance(picker.topic_input, ipywidgets.Dropdown)
+    assert list(picker.topic_input.options) == ["tides", "volcanoes"]
+    assert "recorded" in picker.note.value
+    picker.provider_buttons.value = "openai"  # switching provider refreshes the choices
+    assert list(picker.topic_input.options) == ["volcanoes"]
+    picker.button.click()
+    assert calls == [("volcanoes", "openai")]
+
+
+def test_live_takes_free_text(cassette):
+    import ipywidgets
+
+    calls = []
+    picker = topic_picker.TopicPicker(FakeCourse(cassette, live={"anthropic"}), run=fake_research(calls))
+    assert isinstance(picker.topic_input, ipywidgets.Text)
+    picker.topic_input.value = "  solid-state batteries "
+    picker.research()
+    assert calls == [("solid-state batteries", "anthropic")]
+    picker.provider_buttons.value = "openai"  # OpenAI still replays here
+    assert isinstance(picker.topic_input, ipywidgets.Dropdown)
+
+
+def test_empty_topic_does_not_call_the_model(cassette):
+    calls = []
+    picker = topic_picker.TopicPicker(FakeCourse(cassette, live={"anthropic"}), run=fake_research(calls))
+    assert picker.research() is None and calls == []

@@ -137,10 +137,10 @@ class AnswerFile:
 
 
 def load_file(path: Path) -> AnswerFile:
-    """Read one answer file (raises ``ValueError`` naming the file on a malformed entry)."""
+    """Read one answer file (raises ``ValueError`` or ``TypeError`` naming the file when it is malformed)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: expected a mapping with 'answers:' (and optionally 'default:')")
+        raise TypeError(f"{path.name}: expected a mapping with 'answers:' (and optionally 'default:')")
     entries = [_entry(raw, f"{path.name}#{i}") for i, raw in enumerate(data.get("answers") or [])]
     default = _entry(data["default"], f"{path.name}#default") if data.get("default") else None
     return AnswerFile(path.stem, entries, default)
@@ -173,7 +173,9 @@ def resolve(query: Query, files: dict[str, AnswerFile], notebook: str | None = N
     ordered = _ordered(files, notebook)
     chosen = next((e for f in ordered for e in f.entries if e.matches(query)), None)
     if chosen is None:
-        chosen = next((f.default for f in ordered if f.default is not None and f.default.matches(query)), None)
+        chosen = next(
+            (f.default for f in ordered if f.default is not None and f.default.matches(query)), None
+        )
     if chosen is None:
         chosen = Entry("fallback", text=FALLBACK_TEXT.format(notebook=notebook or "NN_notebook"))
     return _reply(chosen, query, seed)
@@ -195,7 +197,9 @@ def fill(text: str, query: Query) -> str:
         result = json.loads(query.tool_result or "")
     except ValueError:
         pass
-    values = _Lenient(tool_result=query.tool_result or "", result=result, model=query.model, user=query.user_text)
+    values = _Lenient(
+        tool_result=query.tool_result or "", result=result, model=query.model, user=query.user_text
+    )
     try:
         return text.format_map(values)
     except (KeyError, IndexError, ValueError, TypeError, AttributeError):

@@ -21,7 +21,9 @@ Any name containing ``retired`` is treated the same (for lessons that show the e
 
 
 def is_retired(model: str) -> bool:
-    """>>> is_retired("claude-2.1"), is_retired("gpt-4o"), is_retired("my-retired-model")
+    """Whether the stand-in answers this model with the provider's 404.
+
+    >>> is_retired("claude-2.1"), is_retired("gpt-4o"), is_retired("my-retired-model")
     (True, False, True)
     """
     return model in RETIRED or "retired" in model.lower()
@@ -70,8 +72,18 @@ def hf_provider_mapping(model_id: str) -> list[dict[str, Any]]:
     if tag == "text-generation":
         short = model_id.split("/")[-1]
         return [
-            {"provider": "together", "providerId": f"{model_id}-Turbo", "status": "live", "task": "conversational"},
-            {"provider": "novita", "providerId": model_id.lower(), "status": "live", "task": "conversational"},
+            {
+                "provider": "together",
+                "providerId": f"{model_id}-Turbo",
+                "status": "live",
+                "task": "conversational",
+            },
+            {
+                "provider": "novita",
+                "providerId": model_id.lower(),
+                "status": "live",
+                "task": "conversational",
+            },
             {"provider": "groq", "providerId": short.lower(), "status": "live", "task": "conversational"},
         ]
     return [{"provider": "hf-inference", "providerId": model_id, "status": "live", "task": tag}]

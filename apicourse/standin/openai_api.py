@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -58,7 +59,9 @@ def headers(seed: bytes, tokens: int = 0) -> dict[str, str]:
     }
 
 
-def error(status: int, message: str, seed: bytes, *, code: str | None = None, param: str | None = None) -> Response:
+def error(
+    status: int, message: str, seed: bytes, *, code: str | None = None, param: str | None = None
+) -> Response:
     """OpenAI's error JSON: ``{"error": {"message", "type", "param", "code"}}``."""
     kind, default_code = ERROR_TYPES.get(status, ("api_error", None))
     body = {"error": {"message": message, "type": kind, "param": param, "code": code or default_code}}
@@ -167,8 +170,8 @@ def chat_choices(replies: list[Reply], limit: int | None, seed: bytes) -> tuple[
     for index, reply in enumerate(replies):
         if reply.tool_calls:
             calls = _tool_call_json(reply, seed + bytes([index]))
-            message: dict[str, Any] = {"role": "assistant", "content": reply.preamble or None, "tool_calls": calls}
-            finish, used_here = "tool_calls", count_tokens(json.dumps(calls)) + count_tokens(reply.preamble)
+            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": calls}
+            finish, used_here = "tool_calls", count_tokens(json.dumps(calls))
         else:
             text, cut = truncate_to_tokens(reply.text, limit)
             message = {"role": "assistant", "content": text}
@@ -212,7 +215,10 @@ def chat_chunks(body: dict[str, Any], replies: list[Reply], seed: bytes, model: 
     }
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> str:
-        data = {**base, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+        data = {
+            **base,
+            "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
         if include_usage:
             data["usage"] = None
         return sse_data(data)
@@ -250,7 +256,9 @@ def _reply_error(reply: Reply, seed: bytes) -> Response:
 async def list_models(request: Request) -> Response:
     seed = digest("models")
     return _auth_error(request, seed) or json_response(
-        {"object": "list", "data": [catalog.openai_model(m) for m in catalog.openai_models()]}, 200, headers(seed)
+        {"object": "list", "data": [catalog.openai_model(m) for m in catalog.openai_models()]},
+        200,
+        headers(seed),
     )
 
 
@@ -261,7 +269,9 @@ async def retrieve_model(request: Request, model_id: str) -> Response:
     if failed:
         return failed
     if model_id not in catalog.openai_models():
-        return error(404, f"The model '{model_id}' does not exist", seed, code="model_not_found", param="model")
+        return error(
+            404, f"The model '{model_id}' does not exist", seed, code="model_not_found", param="model"
+        )
     return json_response(catalog.openai_model(model_id), 200, headers(seed))
 
 
@@ -302,7 +312,11 @@ def responses_query(body: dict[str, Any]) -> Query:
         items = [{"role": "user", "content": items}]
     items = items or []
     user_text = next(
-        (_input_text(i.get("content")) for i in reversed(items) if isinstance(i, dict) and i.get("role") == "user"),
+        (
+            _input_text(i.get("content"))
+            for i in reversed(items)
+            if isinstance(i, dict) and i.get("role") == "user"
+        ),
         "",
     )
     outputs = []
@@ -311,7 +325,9 @@ def responses_query(body: dict[str, Any]) -> Query:
             break
         outputs.insert(0, str(item.get("output", "")))
     system = str(body.get("instructions") or "") + "\n".join(
-        _input_text(i.get("content")) for i in items if isinstance(i, dict) and i.get("role") in ("system", "developer")
+        _input_text(i.get("content"))
+        for i in items
+        if isinstance(i, dict) and i.get("role") in ("system", "developer")
     )
     tools = tuple(str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict))
     return Query(
@@ -371,8 +387,10 @@ def response_object(body: dict[str, Any], reply: Reply, seed: bytes, model: str)
         })  # fmt: skip
         out_tokens = count_tokens(text)
     items = body.get("input")
-    in_tokens = 3 + count_tokens(str(body.get("instructions") or "")) + count_tokens(
-        items if isinstance(items, str) else json.dumps(items)
+    in_tokens = (
+        3
+        + count_tokens(str(body.get("instructions") or ""))
+        + count_tokens(items if isinstance(items, str) else json.dumps(items))
     )
     created = stable_time(seed)
     return {
@@ -403,7 +421,7 @@ def response_object(body: dict[str, Any], reply: Reply, seed: bytes, model: str)
         "truncation": "disabled",
         "usage": {
             "input_tokens": in_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": out_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": in_tokens + out_tokens,
@@ -469,6 +487,8 @@ async def responses(request: Request) -> Response:
     final = response_object(body, reply, seed, catalog.openai_snapshot(str(body["model"])))
     if body.get("stream"):
         return StreamingResponse(
-            response_events(final), media_type="text/event-stream", headers={STANDIN_HEADER: "1", **headers(seed)}
+            response_events(final),
+            media_type="text/event-stream",
+            headers={STANDIN_HEADER: "1", **headers(seed)},
         )
     return json_response(final, 200, headers(seed, final["usage"]["total_tokens"]))
