@@ -17,8 +17,9 @@ import email.utils
 import random
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 
 Jitter = Literal["none", "full", "equal"]
 JITTERS: tuple[str, ...] = ("none", "full", "equal")

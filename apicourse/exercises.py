@@ -24,9 +24,10 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from apicourse import practice
 
@@ -106,7 +107,13 @@ def as_method(answer: Any) -> str | None:
     >>> [as_method(a) for a in ("get", " PATCH ", requests.delete)]
     ['GET', 'PATCH', 'DELETE']
     """
-    if callable(answer) and getattr(answer, "__name__", "").upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+    if callable(answer) and getattr(answer, "__name__", "").upper() in {
+        "GET",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+    }:
         return answer.__name__.upper()
     value = getattr(answer, "value", answer)
     if isinstance(value, str) and value.strip():
@@ -182,7 +189,8 @@ def check_methods(answer: Mapping[str, Any] | Iterable[Any]) -> Verdict:
             wrong.append(f"'{action}' is not {as_method(value)}")
     if wrong:
         return _hint(
-            "; ".join(wrong) + ". Ask: does it only read (GET), create or trigger (POST), change (PUT/PATCH), "
+            "; ".join(wrong)
+            + ". Ask: does it only read (GET), create or trigger (POST), change (PUT/PATCH), "
             "or remove (DELETE)?"
         )
     return _ok("All five right. For AI APIs you will use POST most of the time.")
@@ -200,10 +208,15 @@ def check_models(answer: Any) -> Verdict:
     data = _json_of(answer)
     if isinstance(data, Mapping):
         if "error" in data:
-            return _hint(f"That is an error answer: {data['error'].get('message', data['error'])} Did you send the key?")
+            return _hint(
+                f"That is an error answer: {data['error'].get('message', data['error'])} "
+                "Did you send the key?"
+            )
         data = data.get("data", data)
     if isinstance(data, Mapping) or isinstance(data, str) or not isinstance(data, Iterable):
-        return _hint("Give the list of model ids: response.json()['data'] holds one dict per model, each with an 'id'.")
+        return _hint(
+            "Give the list of model ids: response.json()['data'] holds one dict per model, each with an 'id'."
+        )
     ids = []
     for item in data:
         ids.append(item.get("id") if isinstance(item, Mapping) else item)
@@ -219,7 +232,7 @@ def check_deleted_status(answer: Any) -> Verdict:
     """The status of ``GET /v1/files/<id>`` after that file was deleted (404).
 
     >>> v = check_deleted_status(200)
-    ✗ Not yet. 200 would mean the file is still there. Send the GET again after the DELETE and read response.status_code.
+    ✗ Not yet. 200 would mean the file is still there. Send the GET after the DELETE; read its status_code.
     """
     status = as_status(answer)
     if status == 404:
@@ -227,9 +240,14 @@ def check_deleted_status(answer: Any) -> Verdict:
     if status is None:
         return _hint("Give a status code, e.g. 404, or the response itself.")
     if status in (200, 201):
-        return _hint(f"{status} would mean the file is still there. Send the GET again after the DELETE and read response.status_code.")
+        return _hint(
+            f"{status} would mean the file is still there. "
+            "Send the GET after the DELETE; read its status_code."
+        )
     if status == 204:
-        return _hint("204 No Content is what some APIs answer to the DELETE itself; what does the GET afterwards say?")
+        return _hint(
+            "204 No Content is what some APIs answer to the DELETE itself; what does the GET afterwards say?"
+        )
     if status == 401:
         return _hint("401 means the key was missing: send headers=api.headers with the GET.")
     return _hint(f"The server did not answer {status}. Send the GET and look at response.status_code.")
@@ -273,7 +291,9 @@ def check_message(answer: Any, result: Any) -> Verdict:
     if isinstance(answer, str):
         if answer.strip() == expected.strip():
             return _ok(f"The reply is: {expected}")
-        return _hint("That text is not the reply's content. Follow result['choices'][0]['message']['content'].")
+        return _hint(
+            "That text is not the reply's content. Follow result['choices'][0]['message']['content']."
+        )
     if isinstance(answer, Mapping):
         if "content" in answer and "role" in answer:
             return _hint("That is the whole message (role and content); go one level deeper: ['content'].")
@@ -307,7 +327,8 @@ def check_total_tokens(answer: Any, result: Any) -> Verdict:
         value = None
     if value == usage["total_tokens"]:
         return _ok(
-            f"{value} tokens: {usage['prompt_tokens']} in the prompt + {usage['completion_tokens']} in the reply. "
+            f"{value} tokens: {usage['prompt_tokens']} in the prompt + "
+            f"{usage['completion_tokens']} in the reply. "
             "That's what you pay for."
         )
     if value == usage.get("prompt_tokens"):
@@ -369,9 +390,16 @@ def check_usage_model(model: Any) -> Verdict:
         except Exception:
             continue
         if isinstance(model, type) and not hasattr(model, "model_validate"):
-            return _hint(f"It accepted {label}: plain classes and dataclasses don't check types. Use pydantic's BaseModel.")
-        return _hint(f"It accepted {label}. Declare each field with its type (total_tokens: int), no default.")
-    return _ok("It accepts a good usage and refuses both bad ones: now a bad response fails loudly, here, not later.")
+            return _hint(
+                f"It accepted {label}: plain classes and dataclasses don't check types. "
+                "Use pydantic's BaseModel."
+            )
+        return _hint(
+            f"It accepted {label}. Declare each field with its type (total_tokens: int), no default."
+        )
+    return _ok(
+        "It accepts a good usage and refuses both bad ones: now a bad response fails loudly, here, not later."
+    )
 
 
 @_todo
@@ -383,9 +411,14 @@ def check_malformed_status(answer: Any) -> Verdict:
     """
     status = as_status(answer)
     if status == 400:
-        return _ok("400 Bad Request: the server could not even read the request. Nothing was created, nothing was charged.")
+        return _ok(
+            "400 Bad Request: the server could not even read the request. "
+            "Nothing was created, nothing was charged."
+        )
     if status == 422:
-        return _hint("422 is for JSON that parses but has wrong values or types. What did the broken-JSON request get?")
+        return _hint(
+            "422 is for JSON that parses but has wrong values or types. What did the broken-JSON request get?"
+        )
     if status is None:
         return _hint("Give the status code (a number) or the response.")
     return _hint(f"Not {status}: send the broken body with data=... and read response.status_code.")
@@ -414,7 +447,7 @@ def check_auth_headers(headers: Any) -> Verdict:
     if value == key:
         return _hint("The value needs the word Bearer and a space before the key.")
     if "{" in value:
-        return _hint("The braces were sent literally: put an f before the string, f\"Bearer {api_key}\".")
+        return _hint('The braces were sent literally: put an f before the string, f"Bearer {api_key}".')
     if value.startswith("Bearer "):
         return _hint("That is not the key in PRACTICE_API_KEY: read it with os.environ['PRACTICE_API_KEY'].")
     return _hint("The value should be 'Bearer ' followed by the key.")
@@ -440,7 +473,9 @@ def check_mask(mask: Callable[[str], str]) -> Verdict:
         prefix = len(os.path.commonprefix([key, shown]))
         suffix = len(os.path.commonprefix([key[::-1], shown[::-1]]))
         if prefix + suffix > 8:
-            return _hint(f"It shows {prefix + suffix} characters of the key; 8 at most (e.g. the first and last 4).")
+            return _hint(
+                f"It shows {prefix + suffix} characters of the key; 8 at most (e.g. the first and last 4)."
+            )
         if prefix + suffix < 2:
             return _hint("Keep a few characters (the first or last 4) so you can tell which key it was.")
     if len({mask(k) for k in samples}) < len(samples):
@@ -464,7 +499,9 @@ def gitignore_ignores(patterns: Iterable[str], name: str) -> bool:
         pattern = pattern.lstrip("/") if pattern.startswith("/") else pattern
         if pattern.endswith("/"):
             continue  # directories only
-        if fnmatch.fnmatchcase(name, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern.split("/")[-1])):
+        if fnmatch.fnmatchcase(name, pattern) or (
+            "/" not in pattern and fnmatch.fnmatchcase(name, pattern.split("/")[-1])
+        ):
             ignored = not negate
     return ignored
 
@@ -505,12 +542,17 @@ def check_delete_scope(answer: Any) -> Verdict:
     if scopes == {"files:write"}:
         return _ok("files:write, and nothing more: ask for the least a job needs.")
     if "files:write" in scopes:
-        return _hint("files:write is right, but only that one: a token should carry no more than the job needs.")
+        return _hint(
+            "files:write is right, but only that one: a token should carry no more than the job needs."
+        )
     if "files:read" in scopes:
         return _hint("files:read only lets you list and fetch. Deleting changes something.")
     unknown = scopes - set(practice.SCOPES)
     if unknown:
-        return _hint(f"{', '.join(sorted(unknown))}: not a scope of the practice API. Known: {', '.join(practice.SCOPES)}.")
+        return _hint(
+            f"{', '.join(sorted(unknown))}: not a scope of the practice API. "
+            f"Known: {', '.join(practice.SCOPES)}."
+        )
     return _hint("Look at the 403's message: it names the missing scope.")
 
 
@@ -534,7 +576,10 @@ def check_read_only_token(token: Any, api: Any = None) -> Verdict:
     scopes = set(info["scope"].split())
     writes = sorted(s for s in scopes if not s.endswith(":read"))
     if writes:
-        return _hint(f"It can still change things ({', '.join(writes)}). Ask only for read scopes: scope='models:read files:read'.")
+        return _hint(
+            f"It can still change things ({', '.join(writes)}). "
+            "Ask only for read scopes: scope='models:read files:read'."
+        )
     missing = {"models:read", "files:read"} - scopes
     if missing:
         return _hint(f"It can't read everything it needs: add {', '.join(sorted(missing))} to the scope.")
@@ -573,8 +618,12 @@ def check_should_retry(should_retry: Callable[[Any], Any]) -> Verdict:
     if wrong_retry:
         return _hint(f"It would not retry {wrong_retry}: a 429 or a 5xx may well succeed later.")
     if wrong_never:
-        return _hint(f"It would retry {wrong_never}: those fail the same way every time; fix the request instead.")
-    return _ok("Retry when waiting can help (429, 5xx); fail at once when only a fix can (400, 401, 403, 404, 422).")
+        return _hint(
+            f"It would retry {wrong_never}: those fail the same way every time; fix the request instead."
+        )
+    return _ok(
+        "Retry when waiting can help (429, 5xx); fail at once when only a fix can (400, 401, 403, 404, 422)."
+    )
 
 
 @_todo
@@ -617,8 +666,12 @@ def check_delay(delay: Callable[..., float]) -> Verdict:
     if first_step <= 0 or second_step < 1.5 * first_step:
         return _hint("The waits don't grow exponentially: multiply by 2 ** attempt.")
     if all(len(set(samples[a])) == 1 for a in (1, 2, 3)):
-        return _hint("Every client would come back at the same moment: add jitter, e.g. random.uniform(0, delay).")
-    cap_text = f"capped at {cap_value:g} s" if cap_value is not None else f"capped at about {highest[40]:.3g} s"
+        return _hint(
+            "Every client would come back at the same moment: add jitter, e.g. random.uniform(0, delay)."
+        )
+    cap_text = (
+        f"capped at {cap_value:g} s" if cap_value is not None else f"capped at about {highest[40]:.3g} s"
+    )
     return _ok(f"Exponential, {cap_text}, with jitter.")
 
 
@@ -665,7 +718,10 @@ def check_retry_loop(call_with_backoff: Callable[..., Any], timeout: float = 20.
     must give up after its attempts by raising). Takes about 3–5 seconds.
     """
     if _source_lacks_timeout(call_with_backoff):
-        return _hint("Every request needs a timeout: requests.post(url, ..., timeout=10). Without one a hung server hangs you.")
+        return _hint(
+            "Every request needs a timeout: requests.post(url, ..., timeout=10). "
+            "Without one a hung server hangs you."
+        )
     try:
         params = inspect.signature(call_with_backoff).parameters
     except (TypeError, ValueError):
@@ -683,11 +739,18 @@ def check_retry_loop(call_with_backoff: Callable[..., Any], timeout: float = 20.
 
         requests.post(url, headers=headers, json=data, timeout=5)
         before = len(api.seen)
-        done, value, error = _call_with_timeout(lambda: call_with_backoff(url, headers, data, **extra), timeout)
+        done, value, error = _call_with_timeout(
+            lambda: call_with_backoff(url, headers, data, **extra), timeout
+        )
         if not done:
-            return _hint(f"It was still running after {timeout:.0f} s. Does the loop stop once a request succeeds?")
+            return _hint(
+                f"It was still running after {timeout:.0f} s. Does the loop stop once a request succeeds?"
+            )
         if error is not None:
-            return _hint(f"It raised {type(error).__name__}: {str(error)[:150]} — the first attempt got a 429; wait and try again.")
+            return _hint(
+                f"It raised {type(error).__name__}: {str(error)[:150]} — "
+                "the first attempt got a 429; wait and try again."
+            )
         seen = [s for s in api.seen[before:] if s.path == "/v1/chat/completions"]
         if not _answer_ok(value):
             return _hint("Return the answer (response.json()) once a request succeeds.")
@@ -704,16 +767,25 @@ def check_retry_loop(call_with_backoff: Callable[..., Any], timeout: float = 20.
         api.configure(rpm=0)
         extra = {attempts_param: 2} if attempts_param else {}
         before = len(api.seen)
-        done, value, error = _call_with_timeout(lambda: call_with_backoff(url, headers, data, **extra), timeout)
+        done, value, error = _call_with_timeout(
+            lambda: call_with_backoff(url, headers, data, **extra), timeout
+        )
         tries = len([s for s in api.seen[before:] if s.path == "/v1/chat/completions"])
         if not done:
-            return _hint(f"When every attempt is refused it never gives up ({tries} tries in {timeout:.0f} s): stop after max attempts.")
+            return _hint(
+                f"When every attempt is refused it never gives up ({tries} tries in {timeout:.0f} s): "
+                "stop after max attempts."
+            )
         limit = (extra.get(attempts_param, 10) + 1) if attempts_param else 10
         if tries > limit:
             return _hint(f"It made {tries} attempts when allowed {limit - 1}: count attempts and stop.")
         if error is None:
-            return _hint("When every attempt is refused it should raise an exception, so the caller knows it failed.")
+            return _hint(
+                "When every attempt is refused it should raise an exception, so the caller knows it failed."
+            )
     finally:
         api.stop()
     how = f"with {attempts_param}" if attempts_param else "with its own attempt limit"
-    return _ok(f"It waited as Retry-After said, got the answer, and gave up {how} after {tries} refused attempts.")
+    return _ok(
+        f"It waited as Retry-After said, got the answer, and gave up {how} after {tries} refused attempts."
+    )

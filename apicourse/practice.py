@@ -61,9 +61,10 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -790,7 +791,8 @@ def create_app(state: _State) -> FastAPI:
         if credentials is None or not credentials.credentials.strip():
             raise APIError(
                 401,
-                "The Authorization header must be 'Bearer YOUR_KEY' (the word Bearer, a space, then the key).",
+                "The Authorization header must be 'Bearer YOUR_KEY' "
+                "(the word Bearer, a space, then the key).",
                 "authentication_error",
                 code="invalid_authorization_header",
                 headers=challenge,
@@ -838,7 +840,8 @@ def create_app(state: _State) -> FastAPI:
                     "permission_error",
                     code="insufficient_scope",
                     headers={
-                        "www-authenticate": f'Bearer realm="practice", error="insufficient_scope", scope="{scope}"'
+                        "www-authenticate": 'Bearer realm="practice", error="insufficient_scope", '
+                        f'scope="{scope}"'
                     },
                 )
             if count:
@@ -867,7 +870,9 @@ def create_app(state: _State) -> FastAPI:
                 f"Rate limit reached{on} on tokens per {per} (TPM): Limit {cfg.tpm}, Used {used}, "
                 f"Requested {tokens}. Please try again in {format_duration(decision.retry_after)}."
             )
-        raise APIError(429, message, "rate_limit_error", decision.reason, "rate_limit_exceeded", decision.headers())
+        raise APIError(
+            429, message, "rate_limit_error", decision.reason, "rate_limit_exceeded", decision.headers()
+        )
 
     # ---- routes
 
@@ -889,7 +894,9 @@ def create_app(state: _State) -> FastAPI:
     @app.get("/v1/models/{model_id}", tags=["models"], summary="Get one model")
     async def get_model(model_id: str, who: _Caller = Depends(require("models:read"))) -> dict[str, Any]:
         if model_id not in MODELS:
-            raise APIError(404, f"The model '{model_id}' does not exist.", param="model", code="model_not_found")
+            raise APIError(
+                404, f"The model '{model_id}' does not exist.", param="model", code="model_not_found"
+            )
         return model_object(model_id)
 
     # files
@@ -910,7 +917,9 @@ def create_app(state: _State) -> FastAPI:
     ) -> JSONResponse:
         data = await file.read()
         if not data:
-            raise APIError(400, "The file is empty: there is nothing to upload.", param="file", code="empty_file")
+            raise APIError(
+                400, "The file is empty: there is nothing to upload.", param="file", code="empty_file"
+            )
         file_id = state.next_id("file")
         obj = {
             "id": file_id,
@@ -948,11 +957,16 @@ def create_app(state: _State) -> FastAPI:
     async def delete_file(file_id: str, who: _Caller = Depends(require("files:write"))) -> dict[str, Any]:
         find_file(file_id)
         with state.lock:
-            users = [j["id"] for j in state.jobs.values() if j["training_file"] == file_id and j["status"] == "queued"]
+            users = [
+                j["id"]
+                for j in state.jobs.values()
+                if j["training_file"] == file_id and j["status"] == "queued"
+            ]
             if users:
                 raise APIError(
                     409,
-                    f"File {file_id} is in use by fine-tuning job {users[0]}: cancel or delete the job first.",
+                    f"File {file_id} is in use by fine-tuning job {users[0]}: "
+                    "cancel or delete the job first.",
                     param="id",
                     code="file_in_use",
                 )
@@ -976,7 +990,9 @@ def create_app(state: _State) -> FastAPI:
             f = state.files.get(training_file)
         if f is None:
             raise APIError(
-                400, f"Invalid training_file: no file with id {training_file}.", param="training_file",
+                400,
+                f"Invalid training_file: no file with id {training_file}.",
+                param="training_file",
                 code="invalid_training_file",
             )
         if f["purpose"] != "fine-tune":
@@ -987,8 +1003,12 @@ def create_app(state: _State) -> FastAPI:
                 code="invalid_training_file",
             )
 
-    @app.post("/v1/fine_tuning/jobs", status_code=201, tags=["fine-tuning"], summary="Create a fine-tuning job")
-    async def create_job(body: JobCreate, who: _Caller = Depends(require("fine_tuning:write"))) -> JSONResponse:
+    @app.post(
+        "/v1/fine_tuning/jobs", status_code=201, tags=["fine-tuning"], summary="Create a fine-tuning job"
+    )
+    async def create_job(
+        body: JobCreate, who: _Caller = Depends(require("fine_tuning:write"))
+    ) -> JSONResponse:
         check_job_inputs(body.model, body.training_file)
         job_id = state.next_id("ftjob")
         job = {
@@ -1042,12 +1062,17 @@ def create_app(state: _State) -> FastAPI:
         job = find_job(job_id)
         if job["status"] != "queued":
             raise APIError(
-                409, f"Job {job_id} is {job['status']}: only a queued job can be replaced.", code="job_not_queued"
+                409,
+                f"Job {job_id} is {job['status']}: only a queued job can be replaced.",
+                code="job_not_queued",
             )
         check_job_inputs(body.model, body.training_file)
         with state.lock:
             job.update(
-                model=body.model, training_file=body.training_file, suffix=body.suffix, metadata=dict(body.metadata)
+                model=body.model,
+                training_file=body.training_file,
+                suffix=body.suffix,
+                metadata=dict(body.metadata),
             )
         return job
 
@@ -1102,7 +1127,9 @@ def create_app(state: _State) -> FastAPI:
 
     # OAuth 2.0 client credentials (RFC 6749 §4.4), errors in the RFC's own shape
 
-    def oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    def oauth_error(
+        status: int, error: str, description: str, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
         return JSONResponse(
             {"error": error, "error_description": description},
             status_code=status,
@@ -1150,23 +1177,38 @@ def create_app(state: _State) -> FastAPI:
                 basic_id, _, basic_secret = decoded.partition(":")
                 client_id, client_secret = unquote(basic_id), unquote(basic_secret)
             except (binascii.Error, UnicodeDecodeError):
-                return oauth_error(401, "invalid_client", "Malformed Basic credentials.",
-                                   {"www-authenticate": 'Basic realm="practice"'})
+                return oauth_error(
+                    401,
+                    "invalid_client",
+                    "Malformed Basic credentials.",
+                    {"www-authenticate": 'Basic realm="practice"'},
+                )
         grant = form.get("grant_type")
         if not grant:
-            return oauth_error(400, "invalid_request", "Missing grant_type (use grant_type=client_credentials).")
+            return oauth_error(
+                400, "invalid_request", "Missing grant_type (use grant_type=client_credentials)."
+            )
         with state.lock:
             client = state.clients.get(client_id)
         if client is None or not secrets.compare_digest(client.client_secret, client_secret):
             return oauth_error(
-                401, "invalid_client", "Unknown client or wrong secret.", {"www-authenticate": 'Basic realm="practice"'}
+                401,
+                "invalid_client",
+                "Unknown client or wrong secret.",
+                {"www-authenticate": 'Basic realm="practice"'},
             )
         if grant != "client_credentials":
-            return oauth_error(400, "unsupported_grant_type", f"This server only issues client_credentials tokens, not {grant}.")
+            return oauth_error(
+                400,
+                "unsupported_grant_type",
+                f"This server only issues client_credentials tokens, not {grant}.",
+            )
         requested = str(form.get("scope") or "").split()
         unknown = [s for s in requested if s not in SCOPES]
         if unknown:
-            return oauth_error(400, "invalid_scope", f"Unknown scope(s): {' '.join(unknown)}. Known: {' '.join(SCOPES)}.")
+            return oauth_error(
+                400, "invalid_scope", f"Unknown scope(s): {' '.join(unknown)}. Known: {' '.join(SCOPES)}."
+            )
         refused = [s for s in requested if s not in client.scopes]
         if refused:
             return oauth_error(400, "invalid_scope", f"This client may not ask for: {' '.join(refused)}.")
@@ -1191,7 +1233,9 @@ def create_app(state: _State) -> FastAPI:
             return app.openapi_schema
         from fastapi.openapi.utils import get_openapi
 
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes["OAuth2ClientCredentials"] = {
             "type": "oauth2",
@@ -1208,8 +1252,8 @@ def create_app(state: _State) -> FastAPI:
 
 # --------------------------------------------------------------------------- the server handle
 
-_RUNNING: list["PracticeAPI"] = []
-_LAST: "PracticeAPI | None" = None
+_RUNNING: list[PracticeAPI] = []
+_LAST: PracticeAPI | None = None
 _ATEXIT_REGISTERED = False
 
 
@@ -1221,7 +1265,9 @@ def _stop_all() -> None:
 class PracticeAPI:
     """A running practice server. Made by :func:`start`; use ``.url``, ``.key``, ``.headers``, ``.stop()``."""
 
-    def __init__(self, config: PracticeConfig, key: str, client_scopes: Iterable[str] = tuple(SCOPES)) -> None:
+    def __init__(
+        self, config: PracticeConfig, key: str, client_scopes: Iterable[str] = tuple(SCOPES)
+    ) -> None:
         import uvicorn
 
         self.config = config
@@ -1230,7 +1276,9 @@ class PracticeAPI:
         self._state.keys.add(key)
         self.client_id = "practice-client"
         self.client_secret = secrets.token_hex(12)
-        self._state.clients[self.client_id] = Client(self.client_id, self.client_secret, frozenset(client_scopes))
+        self._state.clients[self.client_id] = Client(
+            self.client_id, self.client_secret, frozenset(client_scopes)
+        )
         self.app = create_app(self._state)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -1246,9 +1294,7 @@ class PracticeAPI:
                 timeout_keep_alive=5,
             )
         )
-        self._thread = threading.Thread(
-            target=self._serve, name=f"practice-api-{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name=f"practice-api-{self.port}", daemon=True)
         self._error: BaseException | None = None
 
     def _serve(self) -> None:
@@ -1369,7 +1415,7 @@ class PracticeAPI:
         if self in _RUNNING:
             _RUNNING.remove(self)
 
-    def __enter__(self) -> "PracticeAPI":
+    def __enter__(self) -> PracticeAPI:
         return self
 
     def __exit__(self, *exc: Any) -> None:

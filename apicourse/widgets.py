@@ -31,8 +31,9 @@ import html
 import io
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from apicourse.backoff import JITTERS, Step, timeline, total_wait
 
@@ -184,7 +185,10 @@ def exchange_html(exchange: Exchange) -> str:
         parts.append(f"<div><i>{html.escape(exchange.note)}</i></div>")
     if exchange.status is not None:
         head = "\n".join(f"{k}: {v}" for k, v in exchange.headers.items())
-        parts.append(f"<details><summary>response headers ({len(exchange.headers)})</summary><pre>{html.escape(head)}</pre></details>")
+        parts.append(
+            f"<details><summary>response headers ({len(exchange.headers)})</summary>"
+            f"<pre>{html.escape(head)}</pre></details>"
+        )
         parts.append(f"<pre>{html.escape(exchange.pretty_body()) or '(empty body)'}</pre>")
     return "".join(parts)
 
@@ -237,7 +241,10 @@ class RequestBuilder:
         )
         body_text = body if isinstance(body, str) else ("" if body is None else json.dumps(body, indent=2))
         self.body = w.Textarea(
-            value=body_text, placeholder='{"key": "value"}', description="Body", layout=w.Layout(width="100%", height="110px")
+            value=body_text,
+            placeholder='{"key": "value"}',
+            description="Body",
+            layout=w.Layout(width="100%", height="110px"),
         )
         self.status = w.HTML(value="<i>not sent yet</i>")
         self.response = w.HTML(value="")
@@ -253,7 +260,13 @@ class RequestBuilder:
             part.add_class(f"apicourse-rb-{name}")
         self.send_button.on_click(lambda _button: self.send())
         self.box = w.VBox(
-            [w.HBox([self.method, self.url, self.send_button]), self.headers, self.body, self.status, self.response]
+            [
+                w.HBox([self.method, self.url, self.send_button]),
+                self.headers,
+                self.body,
+                self.status,
+                self.response,
+            ]
         )
         self.box.add_class("apicourse-request-builder")
 
@@ -263,7 +276,9 @@ class RequestBuilder:
         self.status.value = "<i>sending…</i>"
         try:
             body = self.body.value if self.method.value != "GET" or self.body.value.strip() else None
-            exchange = perform_request(self.method.value, self.url.value, self.headers.value, body, self.timeout)
+            exchange = perform_request(
+                self.method.value, self.url.value, self.headers.value, body, self.timeout
+            )
         finally:
             self.send_button.disabled = False
         self.last = exchange
@@ -275,7 +290,9 @@ class RequestBuilder:
         return self.box._repr_mimebundle_(**kwargs)
 
 
-def request_builder(api: Any = None, path: str = "/v1/models", method: str = "GET", body: Any = None) -> RequestBuilder:
+def request_builder(
+    api: Any = None, path: str = "/v1/models", method: str = "GET", body: Any = None
+) -> RequestBuilder:
     """A request builder aimed at the practice API (its URL and key filled in).
 
     >>> from apicourse import practice
@@ -315,10 +332,23 @@ def plot_timeline(steps: list[Step], ax: Any = None, title: str | None = None) -
         fig = ax.figure
     for i, step in enumerate(steps):
         y = len(steps) - 1 - i
-        ax.barh(y, max(step.duration, 0.02), left=step.start, color="#2e9d55" if step.succeeded else "#d1495b", height=0.6)
+        ax.barh(
+            y,
+            max(step.duration, 0.02),
+            left=step.start,
+            color="#2e9d55" if step.succeeded else "#d1495b",
+            height=0.6,
+        )
         if step.wait:
             ax.barh(y, step.wait, left=step.end, color="#bbbbbb", height=0.25)
-            ax.text(step.end + step.wait / 2, y + 0.32, f"wait {step.wait:.2f}s", ha="center", va="bottom", fontsize=8)
+            ax.text(
+                step.end + step.wait / 2,
+                y + 0.32,
+                f"wait {step.wait:.2f}s",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
     ax.set_yticks(range(len(steps)), [f"attempt {s.attempt}" for s in reversed(steps)])
     ax.set_xlabel("seconds since the first attempt")
     ax.set_xlim(left=0)
@@ -357,13 +387,17 @@ class BackoffExplorer:
     ``explorer.draw()`` recomputes (the controls call it); ``explorer.steps`` holds the timeline shown.
     """
 
-    def __init__(self, base: float = 0.5, retries: int = 5, jitter: str = "full", cap: float = 8.0, seed: int = 0) -> None:
+    def __init__(
+        self, base: float = 0.5, retries: int = 5, jitter: str = "full", cap: float = 8.0, seed: int = 0
+    ) -> None:
         import ipywidgets as w
 
         self.seed = seed
         self.steps: list[Step] = []
         style = {"description_width": "90px"}
-        self.base = w.FloatSlider(value=base, min=0.1, max=4.0, step=0.1, description="base delay (s)", style=style)
+        self.base = w.FloatSlider(
+            value=base, min=0.1, max=4.0, step=0.1, description="base delay (s)", style=style
+        )
         self.retries = w.IntSlider(value=retries, min=0, max=10, description="retries", style=style)
         self.jitter = w.ToggleButtons(options=JITTERS, value=jitter, description="jitter", style=style)
         self.cap = w.FloatSlider(value=cap, min=0.5, max=30.0, step=0.5, description="cap (s)", style=style)
@@ -383,7 +417,9 @@ class BackoffExplorer:
         for control in (self.base, self.retries, self.jitter, self.cap):
             control.observe(lambda _change: self.draw(), names="value")
         self.redraw.on_click(lambda _button: self.draw(new_draw=True))
-        self.box = w.VBox([self.base, self.retries, self.jitter, self.cap, self.redraw, self.summary, self.plot])
+        self.box = w.VBox(
+            [self.base, self.retries, self.jitter, self.cap, self.redraw, self.summary, self.plot]
+        )
         self.box.add_class("apicourse-backoff")
         self.draw()
 
@@ -392,7 +428,11 @@ class BackoffExplorer:
         if new_draw:
             self.seed += 1
         self.steps = timeline(
-            base=self.base.value, retries=self.retries.value, jitter=self.jitter.value, cap=self.cap.value, seed=self.seed
+            base=self.base.value,
+            retries=self.retries.value,
+            jitter=self.jitter.value,
+            cap=self.cap.value,
+            seed=self.seed,
         )
         self.summary.value = html.escape(timeline_summary(self.steps))
         self.plot.value = figure_png(plot_timeline(self.steps))

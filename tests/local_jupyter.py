@@ -92,7 +92,7 @@ class RunningJupyter:
 
 
 def jupyter_command(
-    app: str, *, root_dir: Path, state_dir: Path, port: int, extra_args: Sequence[str] = ()
+    app: str, *, root_dir: Path | None, state_dir: Path, port: int, extra_args: Sequence[str] = ()
 ) -> list[str]:
     """The command line that starts ``jupyter lab`` or ``jupyter server`` on loopback."""
     command = [
@@ -106,7 +106,7 @@ def jupyter_command(
         "--ServerApp.port_retries=0",
         "--IdentityProvider.token=",
         "--PasswordIdentityProvider.hashed_password=",
-        f"--ServerApp.root_dir={root_dir}",
+        *([f"--ServerApp.root_dir={root_dir}"] if root_dir is not None else []),
         # stop by itself if the test run that started it died: idle kernels are culled, then the server
         "--ServerApp.shutdown_no_activity_timeout=600",
         "--MappingKernelManager.cull_idle_timeout=600",
@@ -127,7 +127,7 @@ def jupyter_command(
 def running_jupyter(
     app: str,
     *,
-    root_dir: Path,
+    root_dir: Path | None,
     state_dir: Path,
     env: Mapping[str, str],
     cwd: Path | None = None,
@@ -152,7 +152,7 @@ def running_jupyter(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             jupyter_command(app, root_dir=root_dir, state_dir=state_dir, port=port, extra_args=extra_args),
-            cwd=str(cwd or root_dir),
+            cwd=str(cwd or root_dir or Path.cwd()),
             env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=log,

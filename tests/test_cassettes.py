@@ -82,7 +82,11 @@ def _tampered(tmp_path: Path, edit: str) -> Path:
         },
     }
     path = tmp_path / "zz.yaml"
-    path.write_text(yaml.safe_dump({"interactions": [interaction], "version": 1}), encoding="utf-8")
+    metadata = {"recorded_against": "live provider APIs" if edit == "live-with-marker" else "local stand-in"}
+    if edit == "no-provenance":
+        metadata = {}
+    cassette = {"interactions": [interaction], "metadata": metadata, "version": 1}
+    path.write_text(yaml.safe_dump(cassette), encoding="utf-8")
     return path
 
 
@@ -94,6 +98,8 @@ def _tampered(tmp_path: Path, edit: str) -> Path:
         ("secret-header", "authorization"),
         ("no-marker", "x-apicourse-standin"),
         ("key-in-body", "key-like"),
+        ("no-provenance", "recorded_against"),
+        ("live-with-marker", "recorded live but carries"),
     ],
 )
 def test_the_checks_catch_what_they_claim(tmp_path: Path, edit: str, complaint: str | None) -> None:

@@ -41,8 +41,20 @@ def test_verdict_prints_and_shows_nothing_more(capsys):
 @pytest.mark.parametrize(
     "answer",
     [
-        {"list your models": "GET", "send a prompt": "POST", "upload a file": "POST", "update a job's metadata": "PATCH", "delete a file": "DELETE"},
-        {"List your models": "get", "send a prompt": "post", "upload a file": " POST ", "update a job's metadata": "put", "delete a file": "Delete"},
+        {
+            "list your models": "GET",
+            "send a prompt": "POST",
+            "upload a file": "POST",
+            "update a job's metadata": "PATCH",
+            "delete a file": "DELETE",
+        },
+        {
+            "List your models": "get",
+            "send a prompt": "post",
+            "upload a file": " POST ",
+            "update a job's metadata": "put",
+            "delete a file": "Delete",
+        },
         ["GET", "POST", "POST", "PUT", "DELETE"],
         (requests.get, requests.post, requests.post, requests.patch, requests.delete),
     ],
@@ -87,7 +99,11 @@ def test_models_rejects(api, capsys):
 
 def test_deleted_status(api):
     file_id = requests.post(
-        f"{api.url}/v1/files", headers=api.headers, files={"file": ("a.txt", b"x")}, data={"purpose": "user_data"}, timeout=T
+        f"{api.url}/v1/files",
+        headers=api.headers,
+        files={"file": ("a.txt", b"x")},
+        data={"purpose": "user_data"},
+        timeout=T,
     ).json()["id"]
     requests.delete(f"{api.url}/v1/files/{file_id}", headers=api.headers, timeout=T)
     after = requests.get(f"{api.url}/v1/files/{file_id}", headers=api.headers, timeout=T)
@@ -191,13 +207,22 @@ def test_usage_model_styles():
         completion_tokens: int
         total_tokens: int
 
-    for wrong in (Loose, Plain, Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2), "Usage", lambda d: d):
+    for wrong in (
+        Loose,
+        Plain,
+        Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
+        "Usage",
+        lambda d: d,
+    ):
         assert not passes(ex.check_usage_model, wrong), wrong
 
 
 def test_malformed_status(api):
     broken = requests.post(
-        f"{api.url}/v1/chat/completions", headers=api.headers, data='{"model": "gpt-4o", "messages": [}', timeout=T
+        f"{api.url}/v1/chat/completions",
+        headers=api.headers,
+        data='{"model": "gpt-4o", "messages": [}',
+        timeout=T,
     )
     for right in (broken, 400, "400", HTTPStatus.BAD_REQUEST, "Bad Request"):
         assert passes(ex.check_malformed_status, right)
@@ -254,9 +279,25 @@ def test_mask_styles():
 def test_gitignore(tmp_path):
     path = tmp_path / ".gitignore"
     path.write_text("__pycache__/\n.env\n")
-    for right in (".env\n", "/.env", "*.env\n", ".env*", [".ipynb_checkpoints/", ".env"], path, "# secrets\n.env\n"):
+    for right in (
+        ".env\n",
+        "/.env",
+        "*.env\n",
+        ".env*",
+        [".ipynb_checkpoints/", ".env"],
+        path,
+        "# secrets\n.env\n",
+    ):
         assert passes(ex.check_gitignore, right), right
-    for wrong in ("env\n", "# .env\n", ".env.example\n", ".env\n!.env\n", ".env/\n", "", tmp_path / "missing"):
+    for wrong in (
+        "env\n",
+        "# .env\n",
+        ".env.example\n",
+        ".env\n!.env\n",
+        ".env/\n",
+        "",
+        tmp_path / "missing",
+    ):
         assert not passes(ex.check_gitignore, wrong), wrong
 
 
@@ -270,7 +311,9 @@ def test_delete_scope():
 def test_read_only_token(api):
     from authlib.integrations.requests_client import OAuth2Session
 
-    session = OAuth2Session(api.client_id, api.client_secret, scope="models:read files:read", default_timeout=T)
+    session = OAuth2Session(
+        api.client_id, api.client_secret, scope="models:read files:read", default_timeout=T
+    )
     fetched = session.fetch_token(api.token_url, grant_type="client_credentials")
     plain = requests.post(
         api.token_url,
@@ -287,7 +330,10 @@ def test_read_only_token(api):
         timeout=T,
     ).json()
     only_models = requests.post(
-        api.token_url, data={"grant_type": "client_credentials", "scope": "models:read"}, auth=(api.client_id, api.client_secret), timeout=T
+        api.token_url,
+        data={"grant_type": "client_credentials", "scope": "models:read"},
+        auth=(api.client_id, api.client_secret),
+        timeout=T,
     ).json()
     for wrong in (writer, only_models, api.key, "pat-made-up", None):
         assert not ex.check_read_only_token(wrong, api)

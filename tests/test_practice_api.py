@@ -168,7 +168,11 @@ def test_files_upload_201_list_get_delete(api):
     content = requests.get(f"{api.url}/v1/files/{created['id']}/content", headers=api.headers, timeout=T)
     assert content.content == b"hello\n"
     deleted = requests.delete(f"{api.url}/v1/files/{created['id']}", headers=api.headers, timeout=T)
-    assert deleted.status_code == 200 and deleted.json() == {"id": created["id"], "object": "file", "deleted": True}
+    assert deleted.status_code == 200 and deleted.json() == {
+        "id": created["id"],
+        "object": "file",
+        "deleted": True,
+    }
     gone = requests.get(f"{api.url}/v1/files/{created['id']}", headers=api.headers, timeout=T)
     assert gone.status_code == 404 and error_of(gone)["param"] == "id"
 
@@ -194,7 +198,9 @@ def test_fine_tuning_job_lifecycle(api):
     url = f"{api.url}/v1/fine_tuning/jobs/{job['id']}"
 
     # PATCH changes only what it is sent (null removes a metadata key)
-    patched = requests.patch(url, headers=api.headers, json={"metadata": {"team": "b", "run": None}}, timeout=T)
+    patched = requests.patch(
+        url, headers=api.headers, json={"metadata": {"team": "b", "run": None}}, timeout=T
+    )
     assert patched.status_code == 200
     assert patched.json()["metadata"] == {"team": "b"} and patched.json()["model"] == "gpt-4o-mini"
 
@@ -208,7 +214,11 @@ def test_fine_tuning_job_lifecycle(api):
         timeout=T,
     )
     assert put.status_code == 200
-    assert {k: put.json()[k] for k in ("model", "suffix", "metadata")} == {"model": "gpt-4o", "suffix": "v2", "metadata": {"x": "1"}}
+    assert {k: put.json()[k] for k in ("model", "suffix", "metadata")} == {
+        "model": "gpt-4o",
+        "suffix": "v2",
+        "metadata": {"x": "1"},
+    }
     assert requests.get(url, headers=api.headers, timeout=T).json() == put.json()
 
     # 409: the file is in use; the job is already cancelled; a cancelled job can't be replaced
@@ -218,7 +228,10 @@ def test_fine_tuning_job_lifecycle(api):
     again = requests.post(f"{url}/cancel", headers=api.headers, timeout=T)
     assert again.status_code == 409 and error_of(again)["code"] == "job_already_cancelled"
     replace_cancelled = requests.put(
-        url, headers=api.headers, json={"model": "gpt-4o", "training_file": file_id, "suffix": None, "metadata": {}}, timeout=T
+        url,
+        headers=api.headers,
+        json={"model": "gpt-4o", "training_file": file_id, "suffix": None, "metadata": {}},
+        timeout=T,
     )
     assert replace_cancelled.status_code == 409
 
@@ -233,7 +246,10 @@ def test_job_needs_a_fine_tune_file(api):
     other = upload(api, purpose="assistants").json()["id"]
     for training_file, status in ((other, 400), ("file-nope", 400)):
         r = requests.post(
-            f"{api.url}/v1/fine_tuning/jobs", headers=api.headers, json={"model": "gpt-4o", "training_file": training_file}, timeout=T
+            f"{api.url}/v1/fine_tuning/jobs",
+            headers=api.headers,
+            json={"model": "gpt-4o", "training_file": training_file},
+            timeout=T,
         )
         assert r.status_code == status and error_of(r)["param"] == "training_file"
 
@@ -260,7 +276,9 @@ def test_chat_max_tokens_cuts_the_reply(api):
 
 
 def test_chat_unknown_model_404(api):
-    r = requests.post(f"{api.url}/v1/chat/completions", headers=api.headers, json={**CHAT, "model": "gpt-99"}, timeout=T)
+    r = requests.post(
+        f"{api.url}/v1/chat/completions", headers=api.headers, json={**CHAT, "model": "gpt-99"}, timeout=T
+    )
     assert r.status_code == 404 and error_of(r)["code"] == "model_not_found"
 
 
@@ -331,16 +349,30 @@ def test_oauth_token_and_scopes(api):
     assert r.status_code == 403
     assert error_of(r)["code"] == "insufficient_scope" and "files:write" in error_of(r)["message"]
     assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
-    assert requests.get(f"{api.url}/v1/files/{file_id}", headers=api.headers, timeout=T).status_code == 200  # still there
+    assert (
+        requests.get(f"{api.url}/v1/files/{file_id}", headers=api.headers, timeout=T).status_code == 200
+    )  # still there
     writer = token(api, "files:write")
-    assert requests.delete(f"{api.url}/v1/files/{file_id}", headers=bearer(writer), timeout=T).status_code == 200
-    assert requests.post(f"{api.url}/v1/chat/completions", headers=bearer(writer), json=CHAT, timeout=T).status_code == 403
+    assert (
+        requests.delete(f"{api.url}/v1/files/{file_id}", headers=bearer(writer), timeout=T).status_code == 200
+    )
+    assert (
+        requests.post(
+            f"{api.url}/v1/chat/completions", headers=bearer(writer), json=CHAT, timeout=T
+        ).status_code
+        == 403
+    )
 
 
 def test_oauth_token_response_shape(api):
     r = requests.post(
         api.token_url,
-        data={"grant_type": "client_credentials", "scope": "models:read", "client_id": api.client_id, "client_secret": api.client_secret},
+        data={
+            "grant_type": "client_credentials",
+            "scope": "models:read",
+            "client_id": api.client_id,
+            "client_secret": api.client_secret,
+        },
         timeout=T,
     )
     assert r.status_code == 200
@@ -382,7 +414,9 @@ def test_oauth_with_authlib(api):
     from authlib.integrations.requests_client import OAuth2Session
 
     api.configure(token_lifetime=2)
-    session = OAuth2Session(api.client_id, api.client_secret, scope="models:read files:read", leeway=0, default_timeout=T)
+    session = OAuth2Session(
+        api.client_id, api.client_secret, scope="models:read files:read", leeway=0, default_timeout=T
+    )
     fetched = session.fetch_token(api.token_url, grant_type="client_credentials")
     assert fetched["scope"] == "models:read files:read" and fetched["expires_in"] == 2
     renewing = OAuth2Session(
@@ -423,7 +457,11 @@ def test_rate_limit_requests_window(api):
     assert 0 < int(refused.headers["retry-after-ms"]) <= 1000
     assert refused.headers["x-ratelimit-reset-requests"].endswith(("ms", "s"))
     error = error_of(refused)
-    assert error["type"] == "rate_limit_error" and error["code"] == "rate_limit_exceeded" and error["param"] == "requests"
+    assert (
+        error["type"] == "rate_limit_error"
+        and error["code"] == "rate_limit_exceeded"
+        and error["param"] == "requests"
+    )
     # another key has its own budget
     assert requests.get(url, headers=bearer(token(api, "models:read")), timeout=T).status_code == 200
     # after Retry-After, the same key gets through again
@@ -474,7 +512,11 @@ def test_unknown_route_404(api):
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("PUT", "/v1/models", "GET"), ("DELETE", "/v1/chat/completions", "POST"), ("PATCH", "/v1/files", "GET, POST")],
+    [
+        ("PUT", "/v1/models", "GET"),
+        ("DELETE", "/v1/chat/completions", "POST"),
+        ("PATCH", "/v1/files", "GET, POST"),
+    ],
 )
 def test_wrong_method_405(api, method, path, allowed):
     r = requests.request(method, f"{api.url}{path}", headers=api.headers, timeout=T)
@@ -552,7 +594,9 @@ def test_empty_upload_400_and_bad_purpose_422(api):
     assert upload(api, b"").status_code == 400
     r = upload(api, b"x", purpose="nonsense")
     assert r.status_code == 422 and error_of(r)["param"] == "purpose"
-    missing = requests.post(f"{api.url}/v1/files", headers=api.headers, data={"purpose": "fine-tune"}, timeout=T)
+    missing = requests.post(
+        f"{api.url}/v1/files", headers=api.headers, data={"purpose": "fine-tune"}, timeout=T
+    )
     assert missing.status_code == 422 and error_of(missing)["param"] == "file"
 
 
@@ -560,13 +604,29 @@ def test_fuzz_never_500_and_server_survives(api):
     import random
 
     rng = random.Random(7)
-    paths = ["/v1/models", "/v1/files", "/v1/files/x", "/v1/fine_tuning/jobs", "/v1/fine_tuning/jobs/x",
-             "/v1/chat/completions", "/oauth/token", "/v1/%00", "/v1/models/../files", "/"]
+    paths = [
+        "/v1/models",
+        "/v1/files",
+        "/v1/files/x",
+        "/v1/fine_tuning/jobs",
+        "/v1/fine_tuning/jobs/x",
+        "/v1/chat/completions",
+        "/oauth/token",
+        "/v1/%00",
+        "/v1/models/../files",
+        "/",
+    ]
     for _ in range(120):
         method = rng.choice(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
         body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 200)))
-        headers = rng.choice([api.headers, {}, {"Content-Type": "application/json", **api.headers},
-                              {"Content-Type": "multipart/form-data; boundary=x", **api.headers}])
+        headers = rng.choice(
+            [
+                api.headers,
+                {},
+                {"Content-Type": "application/json", **api.headers},
+                {"Content-Type": "multipart/form-data; boundary=x", **api.headers},
+            ]
+        )
         r = requests.request(method, f"{api.url}{rng.choice(paths)}", headers=headers, data=body, timeout=T)
         assert r.status_code < 500, (method, r.status_code, r.text)
     assert requests.get(f"{api.url}/v1/models", headers=api.headers, timeout=T).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pathlib import Path
 
 from apicourse import paths
 from notebooks import execute_notebook
@@ -40,6 +41,7 @@ def test_05_openai(tmp_path):
     assert "finish_reason: length" in text  # the max_tokens demonstration
     assert "Model wants to call: get_weather" in text
     assert "°F and sunny in Austin" in text  # the tool result reached the final answer
+    Path("/tmp/t05.txt").write_text(text)
     assert "AuthenticationError 401" in text and "NotFoundError 404 model_not_found" in text
     assert "retired" in text  # live_errors' explanation of the 404
 

@@ -195,3 +195,30 @@ def test_empty_topic_does_not_call_the_model(cassette):
     calls = []
     picker = topic_picker.TopicPicker(FakeCourse(cassette, live={"anthropic"}), run=fake_research(calls))
     assert picker.research() is None and calls == []
+
+
+# --- through the real SDKs, against the local stand-in (offline) -----------------------------------
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_the_chain_reasks_through_the_real_sdks(provider):
+    """The capstone's recorded case, end to end: the SDKs parse the stand-in's answers, the first
+    extraction comes back wrapped in prose, the chain re-asks once and validates the second reply."""
+    import anthropic
+    import openai
+
+    from apicourse import models
+    from apicourse.standin import StandIn
+
+    with StandIn(notebook="08_research_assistant") as standin:
+        if provider == "anthropic":
+            client = anthropic.Anthropic(api_key="placeholder", http_client=standin.http_client(), max_retries=0)
+            chat = research.anthropic_chat(client, models.anthropic())
+        else:
+            client = openai.OpenAI(api_key="placeholder", http_client=standin.http_client(), max_retries=0)
+            chat = research.openai_chat(client, models.openai())
+        result = research.research_topic("quantum computing applications in 2026", chat=chat)
+    assert result.attempts == 2
+    assert "wraps the JSON in other text" in result.rejected[0].reason
+    assert result.notes.confidence in ("high", "medium", "low")
+    assert 3 <= len(result.notes.key_points) <= 5

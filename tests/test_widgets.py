@@ -56,7 +56,9 @@ def test_perform_sends_malformed_body_as_typed(api):
 
 
 def test_perform_headers_as_text(api):
-    exchange = widgets.perform_request("DELETE", f"{api.url}/v1/files/file-nope", f"Authorization: Bearer {api.key}")
+    exchange = widgets.perform_request(
+        "DELETE", f"{api.url}/v1/files/file-nope", f"Authorization: Bearer {api.key}"
+    )
     assert exchange.status == 404
 
 
