@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -922,6 +923,48 @@ def _fix_renamed_submissions(course: Path) -> list[str]:
     return notes
 
 
+_FAILED_STUDENT = re.compile(r"error processing assignment '[^']*' for student '([^']+)'")
+
+
+def _autograde_in_parallel(
+    course: Path, students: list[str], workers: int, timeout: int | None
+) -> tuple[dict[str, Any], set[str]]:
+    """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share)."""
+    shares = [students[i::workers] for i in range(workers)]
+    command = [sys.executable, "-m", "apicourse.grading", "autograde-share", "--course", str(course)]
+    if timeout is not None:
+        command += ["--timeout", str(timeout)]
+    env = {**os.environ, **_with_venv_on_path()}
+    runs = [subprocess.Popen([*command, *share], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for share in shares]
+    logs = [run.communicate()[0] for run in runs]
+    failed = set(_FAILED_STUDENT.findall("\n".join(logs))) & set(students)
+    ok = all(run.returncode == 0 for run in runs)
+    return {"success": ok, "log": "\n".join(logs)}, failed
+
+
+def _autograde_share(course: Path, students: Sequence[str], timeout: int | None) -> int:
+    """One worker of :func:`_autograde_in_parallel`: nbgrader autograde over these students only."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    # several processes write one SQLite gradebook: wait for each other instead of failing at once
+    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}?timeout=120"
+    config.NbGraderAPI.log_level = "ERROR"
+    if timeout is not None:
+        config.Execute.timeout = int(timeout)
+    mine = set(students)
+    others = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.parent.name not in mine)
+    config.CourseDirectory.student_id_exclude = ",".join(others)
+    outcome = NbGraderAPI(config=config).autograde(ASSIGNMENT, "*")
+    print(outcome.get("log") or "")
+    if not outcome.get("success"):
+        print(outcome.get("error") or "")
+    return 0 if outcome.get("success") else 1
+
+
 def grade_class(
     course: str | Path = COURSE,
     *,
@@ -929,6 +972,7 @@ def grade_class(
     csv_path: str | Path | None = None,
     feedback: bool = True,
     timeout: int | None = None,
+    workers: int | None = None,
 ) -> ClassReport:
     """Autograde every submission in ``<course>/submitted/<student>/module_assessment/`` with nbgrader,
     record each new submission as an attempt, export ``student,latest,best,attempts,passed`` as CSV and
@@ -936,6 +980,7 @@ def grade_class(
 
     The ledger defaults to ``$APICOURSE_LEDGER_URL``, else ``<course>/attempts.db``; the CSV to
     ``<course>/grades.csv``. Running it again on unchanged submissions records nothing new.
+    ``workers`` nbgrader processes share the class (default: one per CPU core, at least 4 notebooks each).
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -957,38 +1002,54 @@ def grade_class(
     problems = _fix_renamed_submissions(course)
     students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.is_dir())
 
-    def run() -> dict[str, Any]:
-        api = NbGraderAPI(config=config)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(students) // 4 or 1)
+    workers = max(1, min(workers, len(students)))
+
+    def prepare() -> dict[str, Any]:
         with _Env(**_with_venv_on_path()):
             if not _course_gradebook_ready(course, config):
-                made = api.generate_assignment(ASSIGNMENT)
-                if not made.get("success"):
-                    return made
-            if not students:
-                return {"success": True}
-            outcome = api.autograde(ASSIGNMENT, "*")  # one nbgrader run over every student, as the CLI does
-            if outcome.get("success") and feedback:
-                fb = api.generate_feedback(ASSIGNMENT, "*")
-                if not fb.get("success"):
-                    problems.append("feedback: " + _tail(fb, 4))
-            return outcome
+                return NbGraderAPI(config=config).generate_assignment(ASSIGNMENT)
+        return {"success": True}
 
-    outcome = _in_worker_thread(run)
-    if not outcome.get("success"):
+    outcome = _in_worker_thread(prepare)
+    failed: set[str] = set()
+    if outcome.get("success") and students:
+        if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
+            outcome, failed = _autograde_in_parallel(course, students, workers, timeout)
+        else:
+            outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
+            failed = set(_FAILED_STUDENT.findall(outcome.get("log") or "")) & set(students)
+    if not outcome.get("success") and not failed:
         problems.append("nbgrader: " + _tail(outcome))
+    if feedback and students and (outcome.get("success") or failed):
+        fb = _in_worker_thread(lambda: NbGraderAPI(config=config).generate_feedback(ASSIGNMENT, "*"))
+        if not fb.get("success"):
+            problems.append("feedback: " + _tail(fb, 4))
     scores: dict[str, float] = {}
     max_score = 10.0
     recorded = 0
     for student in students:
-        try:
-            points = _scores(course, student, db_url=config.CourseDirectory.db_url)
-        except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
-            problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
-            continue
+        nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        if student in failed:
+            # nbgrader gave up on this notebook (its kernel died, say): grade it the robust way instead,
+            # so the attempt is not lost; the gradebook has no entry for it.
+            fallback = grade_notebook(nb_file, timeout=timeout)
+            if not fallback.graded:
+                problems.append(f"{student}: not graded ({fallback.error})")
+                continue
+            points = {q.id: (q.points, q.max_points) for q in fallback.questions}
+            problems.append(f"{student}: nbgrader could not grade it; graded by apicourse.grading instead "
+                            f"({_num(fallback.score)}/{_num(fallback.max_score)}, not in the gradebook)")
+        else:
+            try:
+                points = _scores(course, student, db_url=config.CourseDirectory.db_url)
+            except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
+                problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
+                continue
         score = sum(p for p, _ in points.values())
         max_score = sum(m for _, m in points.values()) or max_score
         scores[student] = score
-        nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         stamp = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
         digest = hashlib.sha256(
             (nb_file.read_bytes() if nb_file.exists() else b"") + (stamp.read_bytes() if stamp.exists() else b"")
@@ -1019,6 +1080,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cls.add_argument("--ledger", help="SQLAlchemy URL of the attempts ledger (default: <course>/attempts.db)")
     cls.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
     cls.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
+    cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: CPU cores)")
+    share = commands.add_parser("autograde-share")  # internal: one worker of grade-class
+    share.add_argument("--course", required=True)
+    share.add_argument("--timeout", type=int)
+    share.add_argument("students", nargs="+")
     one = commands.add_parser("grade", help="grade one notebook and record the attempt")
     one.add_argument("notebook")
     one.add_argument("--learner")
@@ -1029,9 +1095,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cert.add_argument("--ledger")
     args = parser.parse_args(argv)
     if args.command == "grade-class":
-        report = grade_class(args.course, ledger=args.ledger, csv_path=args.csv, feedback=not args.no_feedback)
+        report = grade_class(args.course, ledger=args.ledger, csv_path=args.csv, feedback=not args.no_feedback,
+                             workers=args.workers)
         print(report)
         return 1 if any(p.startswith("nbgrader") for p in report.problems) else 0
+    if args.command == "autograde-share":
+        return _autograde_share(Path(args.course), args.students, args.timeout)
     if args.command == "grade":
         result = grade_notebook(args.notebook)
         result.learner = args.learner or learner_name()

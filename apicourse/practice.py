@@ -1467,7 +1467,8 @@ def start(
     The key it accepts is ``key``, else ``PRACTICE_API_KEY`` (environment or ``.env``, see
     :func:`saved_key`), else a new random one; it is ``api.key`` either way. ``replace=True`` stops
     the server that the previous ``start()`` in this kernel returned, so re-running a cell doesn't
-    pile servers up. Every server also stops when the interpreter (the kernel) exits.
+    pile servers up, and makes this one :func:`current`; ``replace=False`` starts a side server
+    (the checks and tests use those). Every server also stops when the interpreter (the kernel) exits.
     """
     global _LAST, _ATEXIT_REGISTERED
     if replace and _LAST is not None:
@@ -1486,7 +1487,8 @@ def start(
     if not _ATEXIT_REGISTERED:
         atexit.register(_stop_all)
         _ATEXIT_REGISTERED = True
-    _LAST = api
+    if replace:
+        _LAST = api  # the notebook's server; a side server (replace=False) never becomes "current"
     if not quiet:
         _show(api)
     return api

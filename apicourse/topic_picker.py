@@ -47,7 +47,8 @@ def recorded_topics(cassette_file: Path, provider: str) -> list[str]:
         return []
     import yaml
 
-    data = yaml.safe_load(cassette_file.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10× faster on big cassettes
+    data = yaml.load(cassette_file.read_text(encoding="utf-8"), Loader=loader) or {}
     topics: list[str] = []
     for interaction in data.get("interactions") or []:
         request = interaction.get("request") or {}

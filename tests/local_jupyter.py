@@ -163,7 +163,9 @@ def running_jupyter(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"jupyter {app} exited with {process.returncode}:\n{jupyter.log()[-3000:]}")
+                raise RuntimeError(
+                    f"jupyter {app} exited with {process.returncode}:\n{jupyter.log()[-3000:]}"
+                )
             try:
                 if jupyter.get(ready_path, timeout=2)[0] == 200:
                     break

@@ -35,7 +35,9 @@ def repository_files(root: Path = paths.ROOT) -> list[Path]:
     return [
         f
         for f in files
-        if not _ALWAYS_SKIPPED.intersection(f.parts) and not f.parts[0].endswith(".egg-info") and (root / f).is_file()
+        if not _ALWAYS_SKIPPED.intersection(f.parts)
+        and not f.parts[0].endswith(".egg-info")
+        and (root / f).is_file()
     ]
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from local_jupyter import running_jupyter
-from notebooks import keyless_env
 
 from apicourse import paths
+from notebooks import keyless_env
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,10 @@ def test_formgrader_page_renders_for_the_course(formgrader) -> None:
     assert status == 200
     assert "Manage Assignments" in page
     # the course root must sit inside the server root, or every formgrader page is an error page
-    assert "nbgrader will not work" not in page.lower() and "500" not in re.findall(r"<title>(.*?)</title>", page)[0]
+    assert (
+        "nbgrader will not work" not in page.lower()
+        and "500" not in re.findall(r"<title>(.*?)</title>", page)[0]
+    )
     for script in re.findall(r'src="([^"]*/formgrader/static/[^"]+\.js)"', page):
         assert jupyter.get(script)[0] == 200, f"formgrader script {script} does not load"
 

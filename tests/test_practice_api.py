@@ -116,11 +116,14 @@ def test_stop_frees_the_port():
 def test_start_replaces_the_previous_server():
     first = practice.start(quiet=True)
     second = practice.start(quiet=True)
+    side = practice.start(quiet=True, replace=False)
     try:
-        assert not first.running and second.running
-        assert practice.current() is second
+        assert not first.running and second.running and side.running
+        assert practice.current() is second  # a side server never takes the notebook's place
     finally:
         second.stop()
+        side.stop()
+    assert practice.current() is None
 
 
 def test_stops_when_the_interpreter_exits():

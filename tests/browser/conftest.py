@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 from local_jupyter import RunningJupyter, running_jupyter
-from notebooks import keyless_env
 from repo_copy import copy_repository
 
 from apicourse import paths
+from notebooks import keyless_env
 
 CHROMIUM = Path(os.environ.get("APICOURSE_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE_BROWSER_VAR = "APICOURSE_REQUIRE_BROWSER"
@@ -117,7 +117,9 @@ def chromium() -> Iterator[Any]:
         _need(False, "the playwright package is missing: pip install -r requirements-test.txt")
         raise
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -137,13 +139,17 @@ def learner(request: pytest.FixtureRequest, chromium: Any, lab: Lab) -> Iterator
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     messages: list[str] = []
-    page.on("console", lambda m: messages.append(f"[{m.type}] {m.text}") if m.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda m: messages.append(f"[{m.type}] {m.text}") if m.type in ("error", "warning") else None,
+    )
     page.on("pageerror", lambda e: messages.append(f"[pageerror] {e}"))
     try:
         yield Learner(page, lab)
     finally:
         failed = any(
-            getattr(getattr(request.node, f"report_{when}", None), "failed", False) for when in ("setup", "call")
+            getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+            for when in ("setup", "call")
         )
         if failed:
             _keep_artifacts(request.node.name, page, lab, messages)
@@ -157,7 +163,7 @@ def _keep_artifacts(name: str, page: Any, lab: Lab, messages: list[str]) -> None
     try:
         page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
         (ARTIFACTS / f"{stem}.html").write_text(page.content(), encoding="utf-8")
-    except Exception as error:  # the page may be gone; keep what we can
+    except Exception as error:  # noqa: BLE001 - the page may be gone; keep what we can
         messages.append(f"[artifacts] no screenshot: {error}")
     (ARTIFACTS / f"{stem}.console.txt").write_text("\n".join(messages), encoding="utf-8")
     shutil.copy(lab.jupyter.log_path, ARTIFACTS / f"{stem}.jupyter.log")
@@ -193,9 +199,11 @@ class Learner:
 
     def errors(self) -> list[str]:
         """Tracebacks shown in the notebook's outputs."""
-        return self.notebook.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').filter(
-            has_text=re.compile(r"Traceback|Error")
-        ).all_inner_texts()
+        return (
+            self.notebook.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+            .filter(has_text=re.compile(r"Traceback|Error"))
+            .all_inner_texts()
+        )
 
     # gestures
     def open(self, path: str) -> None:
@@ -224,7 +232,10 @@ class Learner:
     def menu(self, menu: str, item: str) -> None:
         """Click ``menu`` in the menu bar, then ``item`` in it (exact labels)."""
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(menu)}$")).click()
-        self.page.locator(".lm-Menu-item:visible", has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$"))).click()
+        self.page.locator(
+            ".lm-Menu-item:visible",
+            has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")),
+        ).click()
 
     def _last_execution_count(self) -> int:
         counts = [int(m.group(1)) for p in self.prompts() if (m := re.search(r"\[(\d+)\]", p))]

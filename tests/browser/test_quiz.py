@@ -38,7 +38,11 @@ def right_answers(course) -> dict[str, str]:
     """What a learner who knows the material types: the instructor's solutions, markers removed."""
     solved = {}
     for question, source in answer_cells(course / SOURCE).items():
-        lines = [line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+        lines = [
+            line
+            for line in source.splitlines()
+            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+        ]
         solved[question] = "\n".join(lines)
     return solved
 
@@ -73,7 +77,12 @@ def test_quiz_pass_then_a_worse_retake_keeps_the_best(learner) -> None:
     assert "Best so far: 10/10" in best.inner_text()
 
     # --- retake, worse: two wrong letters in Q1, Q2-Q4 back to blank, Q5 still right ----------------------
-    worse = {"Q1": '# ANSWER Q1\nq1a = "A"\nq1b = "A"', "Q2": blank["Q2"], "Q3": blank["Q3"], "Q4": blank["Q4"]}
+    worse = {
+        "Q1": '# ANSWER Q1\nq1a = "A"\nq1b = "A"',
+        "Q2": blank["Q2"],
+        "Q3": blank["Q3"],
+        "Q4": blank["Q4"],
+    }
     for question, source in worse.items():
         learner.replace_source(learner.cell_containing(marker(question)), source)
 

@@ -52,4 +52,3 @@ def test_request_builder_sends_and_shows_the_answer(learner) -> None:
     assert listing["object"] == "list" and listing["data"]
 
     assert learner.lab.blocked_connections() == []
-

@@ -16,7 +16,9 @@ def test_run_all_shows_the_replay_banner(learner) -> None:
     assert banner.count() == 1
     assert "00_start_here" in banner.inner_text()
     modes = learner.notebook.locator(".apicourse-banner .apicourse-mode").all_inner_texts()
-    assert modes and all(m.strip() == "replay" for m in modes), f"without a key every provider replays: {modes}"
+    assert modes and all(m.strip() == "replay" for m in modes), (
+        f"without a key every provider replays: {modes}"
+    )
 
     assert learner.errors() == [], "the start notebook shows an error"
     prompts = learner.prompts()
