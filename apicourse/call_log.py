@@ -18,8 +18,9 @@ from __future__ import annotations
 import html
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from apicourse.costs import Usage, estimate_cost, format_cost, usage_of
 
@@ -65,7 +66,11 @@ class CallLog:
         self.records.append(CallRecord(model, seconds, usage, cost))
         logger.info(
             "model=%s latency_ms=%.0f input_tokens=%s output_tokens=%s cost=%s",
-            model, seconds * 1000, usage and usage.input_tokens, usage and usage.output_tokens, format_cost(cost),
+            model,
+            seconds * 1000,
+            usage and usage.input_tokens,
+            usage and usage.output_tokens,
+            format_cost(cost),
         )
         return response
 
@@ -76,12 +81,22 @@ class CallLog:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in (
-                i, r.model, f"{r.seconds * 1000:.0f}",
-                r.usage.input_tokens if r.usage else "–", r.usage.output_tokens if r.usage else "–",
-                r.error or format_cost(r.cost),
-            )) + "</tr>"
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(cell))}</td>"
+                for cell in (
+                    i,
+                    r.model,
+                    f"{r.seconds * 1000:.0f}",
+                    r.usage.input_tokens if r.usage else "–",
+                    r.usage.output_tokens if r.usage else "–",
+                    r.error or format_cost(r.cost),
+                )
+            )
+            + "</tr>"
             for i, r in enumerate(self.records, 1)
         )
-        head = "".join(f"<th>{h}</th>" for h in ("#", "model", "latency ms", "in tokens", "out tokens", "cost"))
+        head = "".join(
+            f"<th>{h}</th>" for h in ("#", "model", "latency ms", "in tokens", "out tokens", "cost")
+        )
         return f"<table><tr>{head}</tr>{rows}</table><p>total: {format_cost(self.total_cost)}</p>"

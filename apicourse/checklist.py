@@ -15,9 +15,10 @@ import html
 import json
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from apicourse import paths
 
@@ -129,7 +130,10 @@ def env_is_gitignored(root: Path) -> bool | None:
     """True if git ignores ``root/.env``; ``None`` when git (or the repository) is not there."""
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "-q", ".env"], capture_output=True, timeout=10
+            ["git", "-C", str(root), "check-ignore", "-q", ".env"],
+            capture_output=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -156,53 +160,111 @@ def run_checklist(
 
     sec = "Security"
     leaks = [f"{nb.stem}: {k}" for nb in notebooks for _, src in code_cells(nb) for k in find_keys(src)]
-    add(sec, "Store API keys in environment variables, never in code", "fail" if leaks else "pass",
-        "; ".join(leaks) or f"no key-shaped string in the code of {len(notebooks)} notebooks")
-    add(sec, "Use .env files locally and secrets managers in production", "manual",
-        "locally: the course reads .env with python-dotenv; production: your platform's secret store")
+    add(
+        sec,
+        "Store API keys in environment variables, never in code",
+        "fail" if leaks else "pass",
+        "; ".join(leaks) or f"no key-shaped string in the code of {len(notebooks)} notebooks",
+    )
+    add(
+        sec,
+        "Use .env files locally and secrets managers in production",
+        "manual",
+        "locally: the course reads .env with python-dotenv; production: your platform's secret store",
+    )
     ignored = env_is_gitignored(root)
-    add(sec, "Add .env to your .gitignore file",
+    add(
+        sec,
+        "Add .env to your .gitignore file",
         "manual" if ignored is None else ("pass" if ignored else "fail"),
-        {None: "not a git repository here", True: "git check-ignore .env: ignored",
-         False: "git would commit .env: add it to .gitignore"}[ignored])
-    add(sec, "Rotate keys periodically and immediately if compromised", "manual", "in each provider's dashboard")
+        {
+            None: "not a git repository here",
+            True: "git check-ignore .env: ignored",
+            False: "git would commit .env: add it to .gitignore",
+        }[ignored],
+    )
+    add(
+        sec,
+        "Rotate keys periodically and immediately if compromised",
+        "manual",
+        "in each provider's dashboard",
+    )
 
     sec = "Reliability"
     no_retry = [type(c).__name__ for c in clients if getattr(c, "max_retries", 1) < 1]
-    add(sec, "Always implement retry logic with exponential backoff",
+    add(
+        sec,
+        "Always implement retry logic with exponential backoff",
         "manual" if not clients else ("fail" if no_retry else "pass"),
-        f"max_retries=0 on {', '.join(no_retry)}" if no_retry else
-        ("the SDK clients retry 429/5xx with backoff" if clients else "pass your clients to check them"))
-    slow = [f"{type(c).__name__} waits {timeout_seconds(c)} s" for c in clients
-            if (timeout_seconds(c) or float("inf")) > MAX_SENSIBLE_TIMEOUT_S]
-    unset = _scan_notebooks(notebooks, suffixes=("OpenAI", "Anthropic", "InferenceClient"), keywords={"timeout"})
-    add(sec, "Set reasonable timeouts on all API requests", "fail" if slow or unset else "pass",
-        "; ".join(slow + [f"no timeout: {u}" for u in unset]) or
-        f"every client constructed in the notebooks has a timeout (≤ {MAX_SENSIBLE_TIMEOUT_S:.0f} s here)")
+        f"max_retries=0 on {', '.join(no_retry)}"
+        if no_retry
+        else ("the SDK clients retry 429/5xx with backoff" if clients else "pass your clients to check them"),
+    )
+    slow = [
+        f"{type(c).__name__} waits {timeout_seconds(c)} s"
+        for c in clients
+        if (timeout_seconds(c) or float("inf")) > MAX_SENSIBLE_TIMEOUT_S
+    ]
+    unset = _scan_notebooks(
+        notebooks, suffixes=("OpenAI", "Anthropic", "InferenceClient"), keywords={"timeout"}
+    )
+    add(
+        sec,
+        "Set reasonable timeouts on all API requests",
+        "fail" if slow or unset else "pass",
+        "; ".join(slow + [f"no timeout: {u}" for u in unset])
+        or f"every client constructed in the notebooks has a timeout (≤ {MAX_SENSIBLE_TIMEOUT_S:.0f} s here)",
+    )
     logged = getattr(call_log, "records", None)
-    add(sec, "Log API errors and response times for monitoring",
-        "pass" if logged else "manual", f"{len(logged)} calls logged with latency and tokens" if logged else
-        "pass the CallLog you used")
-    add(sec, "Validate API responses before using them in your application", "manual",
-        "08_research_assistant validates the model's JSON with pydantic")
+    add(
+        sec,
+        "Log API errors and response times for monitoring",
+        "pass" if logged else "manual",
+        f"{len(logged)} calls logged with latency and tokens" if logged else "pass the CallLog you used",
+    )
+    add(
+        sec,
+        "Validate API responses before using them in your application",
+        "manual",
+        "08_research_assistant validates the model's JSON with pydantic",
+    )
 
     sec = "Cost Management"
     add(sec, "Set spending limits in your API provider's dashboard", "manual", "in each provider's dashboard")
-    add(sec, "Use cheaper models for simple tasks, reserve powerful models for complex ones", "manual",
-        "see apicourse.models and the price table in apicourse.costs")
+    add(
+        sec,
+        "Use cheaper models for simple tasks, reserve powerful models for complex ones",
+        "manual",
+        "see apicourse.models and the price table in apicourse.costs",
+    )
     hits = getattr(cache, "hits", None)
-    add(sec, "Cache responses when the same input might recur", "pass" if hits else "manual",
-        f"{hits} repeated calls answered from the cache" if hits else "pass the ResponseCache you used")
+    add(
+        sec,
+        "Cache responses when the same input might recur",
+        "pass" if hits else "manual",
+        f"{hits} repeated calls answered from the cache" if hits else "pass the ResponseCache you used",
+    )
     unbounded = _scan_notebooks(notebooks, suffixes=GENERATION_CALLS, keywords=TOKEN_LIMITS)
-    add(sec, "Monitor token usage and set max_tokens to avoid runaway costs", "fail" if unbounded else "pass",
-        "; ".join(f"no max_tokens: {u}" for u in unbounded) or "every generation call in the notebooks sets a limit")
+    add(
+        sec,
+        "Monitor token usage and set max_tokens to avoid runaway costs",
+        "fail" if unbounded else "pass",
+        "; ".join(f"no max_tokens: {u}" for u in unbounded)
+        or "every generation call in the notebooks sets a limit",
+    )
 
     sec = "Performance"
     for text, where in (
         ("Use streaming for long responses to improve perceived latency", "time to first token, above"),
         ("Batch requests when processing multiple items", "gather_limited, above"),
-        ("Use async/await (asyncio) for concurrent API calls in Python", "AsyncOpenAI / AsyncAnthropic, above"),
-        ("Keep prompts concise — fewer input tokens means faster and cheaper responses", "the token counts, above"),
+        (
+            "Use async/await (asyncio) for concurrent API calls in Python",
+            "AsyncOpenAI / AsyncAnthropic, above",
+        ),
+        (
+            "Keep prompts concise — fewer input tokens means faster and cheaper responses",
+            "the token counts, above",
+        ),
     ):
         add(sec, text, "manual", f"a design choice: measured in {where}")
     return Checklist(items)

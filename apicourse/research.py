@@ -225,8 +225,11 @@ def research_topic(
     """
     if chat is None:
         chat = chat_for(provider)
-    summary = chat([{"role": "user", "content": summary_prompt(topic)}], system=SUMMARY_SYSTEM,
-                   max_tokens=SUMMARY_MAX_TOKENS)
+    summary = chat(
+        [{"role": "user", "content": summary_prompt(topic)}],
+        system=SUMMARY_SYSTEM,
+        max_tokens=SUMMARY_MAX_TOKENS,
+    )
     notes, attempts, rejected = extract_notes(chat, summary, reasks=reasks)
     return Research(topic=topic, summary=summary, notes=notes, attempts=attempts, rejected=rejected)
 

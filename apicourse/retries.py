@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import tenacity
 
@@ -88,7 +89,9 @@ def retry_policy(
     def log_wait(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        logger.warning("attempt %d failed (%s); retrying in %.1fs", state.attempt_number, describe(error), wait)
+        logger.warning(
+            "attempt %d failed (%s); retrying in %.1fs", state.attempt_number, describe(error), wait
+        )
 
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_retryable),
@@ -146,11 +149,12 @@ def status_error(
     request = httpx2.Request("POST", url)
     response = httpx2.Response(status, json=body, headers=headers or {}, request=request)
     if provider == "huggingface":
+        from huggingface_hub.errors import HfHubHTTPError
         from huggingface_hub.utils import hf_raise_for_status
 
         try:
             hf_raise_for_status(response)  # the library's own status → exception mapping
-        except Exception as error:
+        except HfHubHTTPError as error:
             return error
         raise ValueError(f"{status} is not an error status")
     if provider == "openai":

@@ -13,7 +13,7 @@ show up long before the last. Wrap any iterator of text pieces to measure both::
 from __future__ import annotations
 
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 
 class StreamTimer:

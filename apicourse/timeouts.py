@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 SDK_DEFAULT_TIMEOUT_S = 600.0
 """What openai and anthropic wait by default (seconds): far too long for an interactive app."""

@@ -13,8 +13,9 @@ widget offers exactly those, in a dropdown, and says why::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from apicourse import research
 from apicourse.replay import provider_for_host
@@ -33,7 +34,7 @@ def _topic_of(body: Any) -> str | None:
     for message in data.get("messages") or []:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str) and content.startswith(PREFIX):
-            return content[len(PREFIX):]
+            return content[len(PREFIX) :]
     return None
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from apicourse import batching, caching, call_log, checklist, costs, retries, stream_timing, timeouts
 
-
 # --- retries -------------------------------------------------------------------------------------
 
 
@@ -95,8 +94,13 @@ def test_cost_from_a_chat_completion_usage():
 
 
 def test_anthropic_cache_tokens_count_as_input():
-    usage = costs.usage_of(NS(usage=NS(input_tokens=10, output_tokens=5, cache_read_input_tokens=90,
-                                       cache_creation_input_tokens=None)))
+    usage = costs.usage_of(
+        NS(
+            usage=NS(
+                input_tokens=10, output_tokens=5, cache_read_input_tokens=90, cache_creation_input_tokens=None
+            )
+        )
+    )
     assert usage == costs.Usage(100, 5)
 
 
@@ -233,8 +237,10 @@ def test_stream_timer_sees_first_text_before_the_end():
 
 
 def write_notebook(path, *sources):
-    cells = [{"cell_type": "code", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
-             for s in sources]
+    cells = [
+        {"cell_type": "code", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
+        for s in sources
+    ]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 
 

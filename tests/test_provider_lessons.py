@@ -21,7 +21,11 @@ def outputs(nb) -> str:
                 parts.append(f"\nERROR {out['ename']}: {out['evalue']}\n")
             else:
                 data = out.get("data", {})
-                parts.append("\n" + "\n".join(data.get(k, "") for k in ("text/markdown", "text/html", "text/plain")) + "\n")
+                parts.append(
+                    "\n"
+                    + "\n".join(data.get(k, "") for k in ("text/markdown", "text/html", "text/plain"))
+                    + "\n"
+                )
     return "".join(parts)  # a cell's stream output may arrive in several pieces: join them as printed
 
 
@@ -66,8 +70,12 @@ def test_08_research_assistant_reasks_and_offers_recorded_topics(tmp_path):
     assert "json.loads failed" in text  # the seed's parsing breaks on the recorded reply
     assert "valid after 2 replies" in text  # and the re-ask fixes it
     assert "attempts: 2" in text
-    widgets = [o for c in nb.cells for o in c.get("outputs", [])
-               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widgets = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert widgets, "the topic picker should display a widget"
 
 

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
-from apicourse import research
+from apicourse import research, topic_picker
 
 GOOD = {
     "title": "Tidal energy",
@@ -27,7 +28,9 @@ class ScriptedChat:
         self.calls: list[dict[str, Any]] = []
 
     def __call__(self, messages, *, system=None, max_tokens=1024):
-        self.calls.append({"messages": [dict(m) for m in messages], "system": system, "max_tokens": max_tokens})
+        self.calls.append(
+            {"messages": [dict(m) for m in messages], "system": system, "max_tokens": max_tokens}
+        )
         return self.replies.pop(0)
 
 
@@ -106,15 +109,13 @@ def test_markdown_report_lists_every_point():
 
 # --- the topic widget --------------------------------------------------------------------------
 
-import yaml  # noqa: E402
-
-from apicourse import topic_picker  # noqa: E402
-
 
 def write_cassette(path, requests):
     interactions = [
-        {"request": {"method": "POST", "uri": uri, "body": json.dumps(body), "headers": {}},
-         "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "{}"}}}
+        {
+            "request": {"method": "POST", "uri": uri, "body": json.dumps(body), "headers": {}},
+            "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "{}"}},
+        }
         for uri, body in requests
     ]
     path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}))
@@ -130,13 +131,19 @@ def summary_body(topic, openai=False):
 @pytest.fixture
 def cassette(tmp_path):
     path = tmp_path / "08.yaml"
-    write_cassette(path, [
-        ("https://api.anthropic.com/v1/messages", summary_body("tides")),
-        ("https://api.anthropic.com/v1/messages", {"messages": [{"role": "user", "content": "Extract key information"}]}),
-        ("https://api.openai.com/v1/chat/completions", summary_body("volcanoes", openai=True)),
-        ("https://api.anthropic.com/v1/messages", summary_body("volcanoes")),
-        ("https://api.anthropic.com/v1/messages", summary_body("tides")),
-    ])
+    write_cassette(
+        path,
+        [
+            ("https://api.anthropic.com/v1/messages", summary_body("tides")),
+            (
+                "https://api.anthropic.com/v1/messages",
+                {"messages": [{"role": "user", "content": "Extract key information"}]},
+            ),
+            ("https://api.openai.com/v1/chat/completions", summary_body("volcanoes", openai=True)),
+            ("https://api.anthropic.com/v1/messages", summary_body("volcanoes")),
+            ("https://api.anthropic.com/v1/messages", summary_body("tides")),
+        ],
+    )
     return path
 
 
@@ -212,7 +219,9 @@ def test_the_chain_reasks_through_the_real_sdks(provider):
 
     with StandIn(notebook="08_research_assistant") as standin:
         if provider == "anthropic":
-            client = anthropic.Anthropic(api_key="placeholder", http_client=standin.http_client(), max_retries=0)
+            client = anthropic.Anthropic(
+                api_key="placeholder", http_client=standin.http_client(), max_retries=0
+            )
             chat = research.anthropic_chat(client, models.anthropic())
         else:
             client = openai.OpenAI(api_key="placeholder", http_client=standin.http_client(), max_retries=0)
