@@ -161,6 +161,7 @@ def record_notebook(
 ) -> Outcome:
     """Run one notebook in record mode; on success, move its cassette into ``cassettes/<nb>/<nb>.yaml``."""
     import nbformat
+    import yaml
     from nbclient import NotebookClient
 
     name = notebook.stem
@@ -176,9 +177,9 @@ def record_notebook(
         except Exception as error:  # noqa: BLE001 - any failure means: write nothing
             return Outcome(name, False, _describe_failure(error) + "; nothing written")
         recorded = cassette_dir / f"{name}.yaml"
-        if not recorded.is_file():
+        text = recorded.read_text(encoding="utf-8") if recorded.is_file() else ""
+        if not (yaml.safe_load(text) or {}).get("interactions"):
             return Outcome(name, True, "made no provider calls; no cassette needed")
-        text = recorded.read_text(encoding="utf-8")
         secrets = [] if standin_url else [os.environ.get(p.key_var, "") for p in PROVIDERS]
         problems = secret_problems(text, secrets)
         if problems:
@@ -186,8 +187,6 @@ def record_notebook(
         target = cassettes / name / f"{name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(recorded), target)
-    import yaml
-
     count = len((yaml.safe_load(text) or {}).get("interactions", []))
     try:
         shown = target.relative_to(paths.ROOT).as_posix()
