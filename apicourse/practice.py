@@ -73,15 +73,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from apicourse import paths
+from apicourse.paths import env_file  # the course's .env (``$APICOURSE_ENV_FILE`` overrides it)
 
 HOST = "127.0.0.1"
 """The only interface the practice API ever listens on."""
 
 KEY_VAR = "PRACTICE_API_KEY"
 """The environment variable (and ``.env`` entry) that holds the learner's practice key."""
-ENV_FILE_VAR = "APICOURSE_ENV_FILE"
-"""Set it to use another ``.env`` than the course's own (the tests do)."""
 
 MODELS: tuple[str, ...] = ("gpt-4o", "gpt-4o-mini", "practice-echo")
 """The practice API's models. Named like the course text's examples so its code runs unchanged —
@@ -110,23 +108,6 @@ def new_key() -> str:
     (True, 33)
     """
     return "practice-" + secrets.token_hex(12)
-
-
-def env_file() -> Path:
-    """The ``.env`` file lesson 03 writes the practice key into.
-
-    ``$APICOURSE_ENV_FILE`` when set (the tests point it at a temporary file), else the course's
-    own ``.env`` at the top of the repository (listed in ``.gitignore``).
-
-    >>> import os; os.environ["APICOURSE_ENV_FILE"] = "/tmp/some.env"
-    >>> str(env_file())
-    '/tmp/some.env'
-    >>> del os.environ["APICOURSE_ENV_FILE"]
-    >>> env_file().name
-    '.env'
-    """
-    configured = os.environ.get(ENV_FILE_VAR, "").strip()
-    return Path(configured) if configured else paths.ROOT / ".env"
 
 
 def saved_key(path: str | os.PathLike[str] | None = None) -> str | None:

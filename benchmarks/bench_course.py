@@ -18,9 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from notebooks import execute_notebook  # noqa: E402
-
 from apicourse import navigation  # noqa: E402
+from notebooks import execute_notebook  # noqa: E402
 
 CHAT_BODY = {
     "id": "chatcmpl-bench",

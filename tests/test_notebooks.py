@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
-from notebooks import execute_notebook
 
 from apicourse import navigation, paths
+from notebooks import execute_notebook
 
 LESSONS = navigation.lessons()
 

@@ -108,8 +108,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 # --- the browser -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+@pytest.fixture  # not shared: playwright's sync API keeps an event loop running in this thread while it
+def chromium() -> Iterator[Any]:  # lives, which would break any later test in the same worker that uses asyncio
     _need(CHROMIUM.exists(), f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     try:
         from playwright.sync_api import sync_playwright
