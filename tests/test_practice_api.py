@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from apicourse import practice
+from apicourse import paths, practice
 
 T = 5  # seconds: every request has a timeout
 
@@ -326,7 +326,7 @@ def test_rotation_revokes_the_old_key():
 def test_key_from_env_file(tmp_path, monkeypatch):
     env = tmp_path / ".env"
     monkeypatch.delenv(practice.KEY_VAR, raising=False)
-    monkeypatch.setenv(practice.ENV_FILE_VAR, str(env))
+    monkeypatch.setenv(paths.ENV_FILE_VAR, str(env))
     key = practice.new_key()
     assert practice.save_key(key) == env
     assert practice.saved_key() == key
