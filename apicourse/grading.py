@@ -1,6 +1,7 @@
 """Grade the module assessment with nbgrader: the learner's self-grading, and the instructor's class run.
 
-In the quiz notebook, the last cell is::
+In the quiz notebook, the first code cell gets the grader ready in the background (:func:`warm_up`) and
+the last cell is::
 
     from apicourse.grading import grade_my_quiz
     grade_my_quiz()
@@ -340,11 +341,63 @@ def _in_worker_thread(work: Callable[[], _T]) -> _T:
     return box["value"]
 
 
+_WARM_UP: threading.Thread | None = None
+
+
+def warm_up() -> threading.Thread | None:
+    """Get the grader ready in the background while the learner answers; returns at once.
+
+    The quiz's first code cell calls it. Loading nbgrader takes a few seconds, and so does preparing the
+    gradebook the first time on a machine (every time on Binder); done here, in a thread of its own and a
+    separate process, the grading cell at the end answers in about a second. Calling it again does
+    nothing; inside nbgrader's own run of the notebook it does nothing at all::
+
+        >>> from apicourse.grading import warm_up
+        >>> warm_up()  # doctest: +SKIP
+    """
+    global _WARM_UP
+    if os.environ.get("NBGRADER_EXECUTION") or _WARM_UP is not None:
+        return _WARM_UP
+    _WARM_UP = threading.Thread(target=_warm, name="apicourse-grader-warm-up", daemon=True)
+    _WARM_UP.start()
+    return _WARM_UP
+
+
+def _warm() -> None:
+    """The work of :func:`warm_up`. Any failure is left for the real grading to report."""
+    preparing = None
+    key = _fingerprint(SOURCE_NOTEBOOK, CONFIG_FILE)
+    if not (_cache_dir() / "grader" / key / "gradebook.db").exists():
+        # nbgrader changes the working directory and environment while it works: never in the learner's kernel
+        preparing = subprocess.Popen(
+            [sys.executable, "-c", "from apicourse.grading import prepared_course; prepared_course()"],
+            env={**os.environ, **_with_venv_on_path()},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    with contextlib.suppress(Exception):
+        import nbformat  # noqa: F401
+        import nbgrader.api
+        import nbgrader.apps
+        import nbgrader.preprocessors  # noqa: F401
+
+        import apicourse.ledger  # noqa: F401
+    if preparing is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            preparing.wait(timeout=300)
+
+
+def _wait_for_warm_up() -> None:
+    """Grading asked for before the warm-up finished: wait for it rather than do its work twice."""
+    if _WARM_UP is not None and _WARM_UP is not threading.current_thread():
+        _WARM_UP.join(timeout=300)
+
+
 def prepared_course() -> Path:
     """A folder holding the gradebook (and blank learner copy) generated from the current source notebook.
 
     Built once per version of the source and config (a few seconds), then reused: each grading copies it.
     """
+    _wait_for_warm_up()
     key = _fingerprint(SOURCE_NOTEBOOK, CONFIG_FILE)
     ready = _cache_dir() / "grader" / key
     if (ready / "gradebook.db").exists() and (ready / "release.ipynb").exists():
@@ -980,7 +1033,8 @@ def grade_class(
 
     The ledger defaults to ``$APICOURSE_LEDGER_URL``, else ``<course>/attempts.db``; the CSV to
     ``<course>/grades.csv``. Running it again on unchanged submissions records nothing new.
-    ``workers`` nbgrader processes share the class (default: one per CPU core, at least 4 notebooks each).
+    ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
+    a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -1003,7 +1057,7 @@ def grade_class(
     students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.is_dir())
 
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(students) // 4 or 1)
+        workers = min(2 * (os.cpu_count() or 1), len(students) // 8 or 1)
     workers = max(1, min(workers, len(students)))
 
     def prepare() -> dict[str, Any]:
@@ -1080,7 +1134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cls.add_argument("--ledger", help="SQLAlchemy URL of the attempts ledger (default: <course>/attempts.db)")
     cls.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
     cls.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
-    cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: CPU cores)")
+    cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: 2 per CPU core)")
     share = commands.add_parser("autograde-share")  # internal: one worker of grade-class
     share.add_argument("--course", required=True)
     share.add_argument("--timeout", type=int)

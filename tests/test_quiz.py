@@ -312,6 +312,39 @@ def test_inside_nbgraders_own_run_the_grading_cell_does_nothing(monkeypatch):
     assert grade_my_quiz(SOURCE_NOTEBOOK) is None
 
 
+def test_warm_up_readies_the_grader_in_the_background(tmp_path):
+    """The quiz's first cell: returns at once, loads nbgrader and prepares the gradebook while the learner
+    answers, so the grading cell at the end does not pay for them (a fresh Python, like a new kernel)."""
+    cache = tmp_path / "empty-cache"
+    code = (
+        "import sys\n"
+        "from apicourse.grading import warm_up\n"
+        "thread = warm_up()\n"
+        "print('busy', thread.is_alive())\n"
+        "assert warm_up() is thread, 'a second call starts nothing new'\n"
+        "thread.join(120)\n"
+        "print('loaded', 'nbgrader.apps' in sys.modules)\n"
+    )
+    env = {**os.environ, grading.CACHE_DIR_VAR: str(cache)}
+    env.pop("NBGRADER_EXECUTION", None)
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "busy True" in run.stdout, "warm_up() must return before the work is done"
+    assert "loaded True" in run.stdout
+    assert list(cache.glob("grader/*/gradebook.db")), "the gradebook was prepared in the cache"
+
+
+def test_warm_up_does_nothing_inside_nbgraders_own_run(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(grading, "_WARM_UP", None)
+    assert grading.warm_up() is None
+
+
+def test_the_quiz_starts_by_warming_up_the_grader():
+    first_code = next(c for c in RELEASE.cells if c.cell_type == "code")
+    assert "warm_up()" in first_code.source
+
+
 # --- the instructor's flow -------------------------------------------------------------------------------------
 def read_csv(path: Path) -> dict[str, dict[str, str]]:
     with path.open(newline="") as f:
