@@ -693,6 +693,12 @@ def create_app(state: _State) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith("/v1/"):
+            # like the real APIs: who you are is checked before what you sent (FastAPI reads the body first)
+            try:
+                authenticate(request)
+            except APIError as refused:
+                return refused.response()
         errors = list(exc.errors())
         first = errors[0] if errors else {}
         if first.get("type") == "json_invalid":
@@ -758,8 +764,14 @@ def create_app(state: _State) -> FastAPI:
     def caller(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> _Caller:
+        # `credentials` puts the Bearer scheme in the OpenAPI document; the check reads the header itself
+        return authenticate(request)
+
+    def authenticate(request: Request) -> _Caller:
+        """Who sent this request (an API key or an OAuth token), or the 401 that says what is wrong."""
         auth = request.headers.get("authorization")
         challenge = {"www-authenticate": 'Bearer realm="practice"'}
+        scheme, _, value = (auth or "").strip().partition(" ")
         if not auth:
             raise APIError(
                 401,
@@ -769,7 +781,7 @@ def create_app(state: _State) -> FastAPI:
                 code="missing_api_key",
                 headers=challenge,
             )
-        if credentials is None or not credentials.credentials.strip():
+        if scheme.lower() != "bearer" or not value.strip():
             raise APIError(
                 401,
                 "The Authorization header must be 'Bearer YOUR_KEY' "
@@ -778,7 +790,7 @@ def create_app(state: _State) -> FastAPI:
                 code="invalid_authorization_header",
                 headers=challenge,
             )
-        value = credentials.credentials.strip()
+        value = value.strip()
         with state.lock:
             if value in state.keys:
                 who = mask(value)

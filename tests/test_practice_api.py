@@ -306,6 +306,16 @@ def test_bad_key_401(api, header):
     assert api.key not in r.text
 
 
+@pytest.mark.parametrize("body", ["{'model': 'gpt-4o'}", '{"model": 4, "messages": "hi"}'])
+@pytest.mark.parametrize("auth", [None, "Bearer practice-wrong"])
+def test_the_key_is_checked_before_the_body(api, body, auth):
+    """As on the real APIs: without a valid key the answer is 401, whatever the body (a good key gets 400/422)."""
+    headers = {"Content-Type": "application/json", **({"Authorization": auth} if auth else {})}
+    r = requests.post(f"{api.url}/v1/chat/completions", headers=headers, data=body, timeout=T)
+    assert r.status_code == 401, r.text
+    assert error_of(r)["type"] == "authentication_error"
+
+
 def test_wrong_key_error_masks_it(api):
     wrong = "practice-" + "9" * 24
     r = requests.get(f"{api.url}/v1/models", headers=bearer(wrong), timeout=T)
