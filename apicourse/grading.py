@@ -341,7 +341,39 @@ def _in_worker_thread(work: Callable[[], _T]) -> _T:
     return box["value"]
 
 
-_WARM_UP: threading.Thread | None = None
+class _WarmUp(threading.Thread):
+    """The background work of :func:`warm_up`; shown in the notebook as a sentence, not a thread."""
+
+    def __init__(self) -> None:
+        super().__init__(name="apicourse-grader-warm-up", daemon=True)
+
+    def run(self) -> None:  # any failure is left for the real grading to report
+        preparing = None
+        if not _is_prepared(_prepared_dir()):
+            # nbgrader changes the working directory and environment as it works: never in the learner's kernel
+            preparing = subprocess.Popen(
+                [sys.executable, "-c", "from apicourse.grading import prepared_course; prepared_course()"],
+                env={**os.environ, **_with_venv_on_path()},
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        with contextlib.suppress(Exception):
+            import nbformat  # noqa: F401
+            import nbgrader.api
+            import nbgrader.apps
+            import nbgrader.preprocessors  # noqa: F401
+
+            import apicourse.ledger  # noqa: F401
+        if preparing is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                preparing.wait(timeout=300)
+
+    def __repr__(self) -> str:
+        if self.is_alive():
+            return "Getting the grader ready in the background: answer the questions, then save and grade."
+        return "The grader is ready."
+
+
+_WARM_UP: _WarmUp | None = None
 
 
 def warm_up() -> threading.Thread | None:
@@ -354,42 +386,23 @@ def warm_up() -> threading.Thread | None:
 
         >>> from apicourse.grading import warm_up
         >>> warm_up()  # doctest: +SKIP
+        Getting the grader ready in the background: answer the questions, then save and grade.
     """
     global _WARM_UP
     if os.environ.get("NBGRADER_EXECUTION") or _WARM_UP is not None:
         return _WARM_UP
-    _WARM_UP = threading.Thread(target=_warm, name="apicourse-grader-warm-up", daemon=True)
+    _WARM_UP = _WarmUp()
     _WARM_UP.start()
     return _WARM_UP
 
 
-def _warm() -> None:
-    """The work of :func:`warm_up`. Any failure is left for the real grading to report."""
-    preparing = None
-    key = _fingerprint(SOURCE_NOTEBOOK, CONFIG_FILE)
-    if not (_cache_dir() / "grader" / key / "gradebook.db").exists():
-        # nbgrader changes the working directory and environment while it works: never in the learner's kernel
-        preparing = subprocess.Popen(
-            [sys.executable, "-c", "from apicourse.grading import prepared_course; prepared_course()"],
-            env={**os.environ, **_with_venv_on_path()},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-    with contextlib.suppress(Exception):
-        import nbformat  # noqa: F401
-        import nbgrader.api
-        import nbgrader.apps
-        import nbgrader.preprocessors  # noqa: F401
-
-        import apicourse.ledger  # noqa: F401
-    if preparing is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            preparing.wait(timeout=300)
+def _prepared_dir() -> Path:
+    """Where the gradebook prepared from the current source notebook and config is kept."""
+    return _cache_dir() / "grader" / _fingerprint(SOURCE_NOTEBOOK, CONFIG_FILE)
 
 
-def _wait_for_warm_up() -> None:
-    """Grading asked for before the warm-up finished: wait for it rather than do its work twice."""
-    if _WARM_UP is not None and _WARM_UP is not threading.current_thread():
-        _WARM_UP.join(timeout=300)
+def _is_prepared(ready: Path) -> bool:
+    return (ready / "gradebook.db").exists() and (ready / "release.ipynb").exists()
 
 
 def prepared_course() -> Path:
@@ -397,10 +410,10 @@ def prepared_course() -> Path:
 
     Built once per version of the source and config (a few seconds), then reused: each grading copies it.
     """
-    _wait_for_warm_up()
-    key = _fingerprint(SOURCE_NOTEBOOK, CONFIG_FILE)
-    ready = _cache_dir() / "grader" / key
-    if (ready / "gradebook.db").exists() and (ready / "release.ipynb").exists():
+    if _WARM_UP is not None:  # grading asked for before the warm-up finished: wait, rather than work twice
+        _WARM_UP.join(timeout=300)
+    ready = _prepared_dir()
+    if _is_prepared(ready):
         return ready
     build = Path(tempfile.mkdtemp(prefix="apicourse-prepare-"))
     try:
@@ -418,7 +431,7 @@ def prepared_course() -> Path:
             raise RuntimeError("nbgrader could not generate the assignment:\n" + _tail(outcome))
         shutil.copy2(build / "release" / ASSIGNMENT / SOURCE_NOTEBOOK.name, build / "release.ipynb")
         ready.parent.mkdir(parents=True, exist_ok=True)
-        staged = ready.parent / f".{key}.{os.getpid()}.{threading.get_ident()}"
+        staged = ready.parent / f".{ready.name}.{os.getpid()}.{threading.get_ident()}"
         staged.mkdir()
         shutil.copy2(build / "gradebook.db", staged / "gradebook.db")
         shutil.copy2(build / "release.ipynb", staged / "release.ipynb")

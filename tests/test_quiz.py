@@ -320,17 +320,18 @@ def test_warm_up_readies_the_grader_in_the_background(tmp_path):
         "import sys\n"
         "from apicourse.grading import warm_up\n"
         "thread = warm_up()\n"
-        "print('busy', thread.is_alive())\n"
+        "print('busy', thread.is_alive(), repr(thread))\n"
         "assert warm_up() is thread, 'a second call starts nothing new'\n"
         "thread.join(120)\n"
-        "print('loaded', 'nbgrader.apps' in sys.modules)\n"
+        "print('loaded', 'nbgrader.apps' in sys.modules, repr(thread))\n"
     )
     env = {**os.environ, grading.CACHE_DIR_VAR: str(cache)}
     env.pop("NBGRADER_EXECUTION", None)
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180, check=False)
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180,
+                         check=False)
     assert run.returncode == 0, run.stderr
-    assert "busy True" in run.stdout, "warm_up() must return before the work is done"
-    assert "loaded True" in run.stdout
+    assert "busy True Getting the grader ready" in run.stdout, "warm_up() must return before the work is done"
+    assert "loaded True The grader is ready." in run.stdout, "the cell says so in words, not as a thread"
     assert list(cache.glob("grader/*/gradebook.db")), "the gradebook was prepared in the cache"
 
 
