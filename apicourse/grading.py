@@ -990,6 +990,23 @@ def _fix_renamed_submissions(course: Path) -> list[str]:
 
 
 _FAILED_STUDENT = re.compile(r"error processing assignment '[^']*' for student '([^']+)'")
+_FAILED_FOLDER = re.compile(r"There was an error processing assignment: (.+)$")
+
+
+def _failure_reasons(log: str) -> dict[str, str]:
+    """The last line of nbgrader's traceback for each student it could not grade, e.g.
+    ``{"dave": "nbclient.exceptions.DeadKernelError: Kernel died"}``."""
+    reasons: dict[str, str] = {}
+    student = None
+    for line in log.splitlines():
+        start = _FAILED_FOLDER.search(line)
+        if start:
+            student = Path(start.group(1).strip()).parent.name
+        elif student is not None and line.startswith("[") and "Traceback" not in line:
+            student = None  # the next log record: this traceback is over
+        elif student is not None and line.strip() and "Traceback" not in line:
+            reasons[student] = line.strip()
+    return reasons
 
 
 def _autograde_in_parallel(
@@ -1007,6 +1024,35 @@ def _autograde_in_parallel(
     failed = set(_FAILED_STUDENT.findall("\n".join(logs))) & set(students)
     ok = all(run.returncode == 0 for run in runs)
     return {"success": ok, "log": "\n".join(logs)}, failed
+
+
+def _retry_alone(
+    config: Any, course: Path, students: Sequence[str], outcome: dict[str, Any], reasons: dict[str, str],
+    problems: list[str],
+) -> tuple[dict[str, Any], set[str]]:
+    """Give each notebook nbgrader did not grade one more run, alone; returns the outcome and who failed twice.
+
+    A notebook can fail for a reason of the moment (a kernel slow to start on a busy machine, a locked
+    gradebook); one that fails again (a kernel its code kills, say) is graded by :func:`grade_notebook` instead.
+    ``reasons`` gains the last reason nbgrader gave for each; ``problems`` says who needed the second run.
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    def graded(student: str) -> bool:
+        return (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+    failed: set[str] = set()
+    for student in [s for s in students if not graded(s)]:
+        again = _in_worker_thread(lambda s=student: NbGraderAPI(config=config).autograde(ASSIGNMENT, s))
+        if again.get("success"):
+            why = reasons.get(student, "no reason in nbgrader's log")
+            problems.append(f"{student}: nbgrader failed once ({why}); graded on the second try")
+            continue
+        reasons.update(_failure_reasons(again.get("log") or ""))
+        if student not in _FAILED_STUDENT.findall(again.get("log") or ""):
+            return again, failed  # not this notebook's fault (the gradebook, say): report nbgrader's own error
+        failed.add(student)
+    return {**outcome, "success": not failed}, failed
 
 
 def _autograde_share(course: Path, students: Sequence[str], timeout: int | None) -> int:
@@ -1048,6 +1094,8 @@ def grade_class(
     ``<course>/grades.csv``. Running it again on unchanged submissions records nothing new.
     ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
     a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
+    A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
+    :func:`grade_notebook` (no gradebook entry, no feedback file). ``problems`` names each such student.
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -1080,13 +1128,17 @@ def grade_class(
         return {"success": True}
 
     outcome = _in_worker_thread(prepare)
+    prepared = bool(outcome.get("success"))
     failed: set[str] = set()
-    if outcome.get("success") and students:
+    if prepared and students:
         if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
             outcome, failed = _autograde_in_parallel(course, students, workers, timeout)
         else:
             outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
             failed = set(_FAILED_STUDENT.findall(outcome.get("log") or "")) & set(students)
+    reasons = _failure_reasons(outcome.get("log") or "")
+    if prepared and students and not outcome.get("success"):
+        outcome, failed = _retry_alone(config, course, students, outcome, reasons, problems)
     if not outcome.get("success") and not failed:
         problems.append("nbgrader: " + _tail(outcome))
     if feedback and students and (outcome.get("success") or failed):
@@ -1106,8 +1158,9 @@ def grade_class(
                 problems.append(f"{student}: not graded ({fallback.error})")
                 continue
             points = {q.id: (q.points, q.max_points) for q in fallback.questions}
-            problems.append(f"{student}: nbgrader could not grade it; graded by apicourse.grading instead "
-                            f"({_num(fallback.score)}/{_num(fallback.max_score)}, not in the gradebook)")
+            problems.append(f"{student}: nbgrader could not grade it ({reasons.get(student, 'no reason given')}); "
+                            f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
+                            "not in the gradebook, no feedback file)")
         else:
             try:
                 points = _scores(course, student, db_url=config.CourseDirectory.db_url)
