@@ -1009,9 +1009,7 @@ def _failure_reasons(log: str) -> dict[str, str]:
     return reasons
 
 
-def _autograde_in_parallel(
-    course: Path, students: list[str], workers: int, timeout: int | None
-) -> tuple[dict[str, Any], set[str]]:
+def _autograde_in_parallel(course: Path, students: list[str], workers: int, timeout: int | None) -> dict[str, Any]:
     """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share)."""
     shares = [students[i::workers] for i in range(workers)]
     command = [sys.executable, "-m", "apicourse.grading", "autograde-share", "--course", str(course)]
@@ -1021,38 +1019,38 @@ def _autograde_in_parallel(
     runs = [subprocess.Popen([*command, *share], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True) for share in shares]
     logs = [run.communicate()[0] for run in runs]
-    failed = set(_FAILED_STUDENT.findall("\n".join(logs))) & set(students)
-    ok = all(run.returncode == 0 for run in runs)
-    return {"success": ok, "log": "\n".join(logs)}, failed
+    return {"success": all(run.returncode == 0 for run in runs), "log": "\n".join(logs)}
 
 
 def _retry_alone(
-    config: Any, course: Path, students: Sequence[str], outcome: dict[str, Any], reasons: dict[str, str],
-    problems: list[str],
-) -> tuple[dict[str, Any], set[str]]:
-    """Give each notebook nbgrader did not grade one more run, alone; returns the outcome and who failed twice.
+    config: Any, course: Path, students: Sequence[str], outcome: dict[str, Any], problems: list[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Give each notebook nbgrader did not grade one more run, alone; returns the outcome (a success unless
+    nbgrader itself broke down) and who failed twice, with nbgrader's reason, e.g.
+    ``{"dave": "nbclient.exceptions.DeadKernelError: Kernel died"}``.
 
     A notebook can fail for a reason of the moment (a kernel slow to start on a busy machine, a locked
     gradebook); one that fails again (a kernel its code kills, say) is graded by :func:`grade_notebook` instead.
-    ``reasons`` gains the last reason nbgrader gave for each; ``problems`` says who needed the second run.
+    ``problems`` gains a line for each notebook graded on the second try.
     """
     from nbgrader.apps import NbGraderAPI
 
     def graded(student: str) -> bool:
         return (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
 
-    failed: set[str] = set()
+    first = _failure_reasons(outcome.get("log") or "")
+    failed: dict[str, str] = {}
     for student in [s for s in students if not graded(s)]:
         again = _in_worker_thread(lambda s=student: NbGraderAPI(config=config).autograde(ASSIGNMENT, s))
+        log = again.get("log") or ""
         if again.get("success"):
-            why = reasons.get(student, "no reason in nbgrader's log")
+            why = first.get(student, "no reason in nbgrader's log")
             problems.append(f"{student}: nbgrader failed once ({why}); graded on the second try")
-            continue
-        reasons.update(_failure_reasons(again.get("log") or ""))
-        if student not in _FAILED_STUDENT.findall(again.get("log") or ""):
+        elif student in _FAILED_STUDENT.findall(log):
+            failed[student] = _failure_reasons(log).get(student) or first.get(student) or "no reason given"
+        else:
             return again, failed  # not this notebook's fault (the gradebook, say): report nbgrader's own error
-        failed.add(student)
-    return {**outcome, "success": not failed}, failed
+    return {**outcome, "success": True}, failed
 
 
 def _autograde_share(course: Path, students: Sequence[str], timeout: int | None) -> int:
@@ -1128,20 +1126,17 @@ def grade_class(
         return {"success": True}
 
     outcome = _in_worker_thread(prepare)
-    prepared = bool(outcome.get("success"))
-    failed: set[str] = set()
-    if prepared and students:
+    failed: dict[str, str] = {}  # student -> why nbgrader could not grade the notebook, twice
+    if outcome.get("success") and students:
         if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
-            outcome, failed = _autograde_in_parallel(course, students, workers, timeout)
+            outcome = _autograde_in_parallel(course, students, workers, timeout)
         else:
             outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
-            failed = set(_FAILED_STUDENT.findall(outcome.get("log") or "")) & set(students)
-    reasons = _failure_reasons(outcome.get("log") or "")
-    if prepared and students and not outcome.get("success"):
-        outcome, failed = _retry_alone(config, course, students, outcome, reasons, problems)
-    if not outcome.get("success") and not failed:
+        if not outcome.get("success"):
+            outcome, failed = _retry_alone(config, course, students, outcome, problems)
+    if not outcome.get("success"):
         problems.append("nbgrader: " + _tail(outcome))
-    if feedback and students and (outcome.get("success") or failed):
+    if feedback and students and outcome.get("success"):
         fb = _in_worker_thread(lambda: NbGraderAPI(config=config).generate_feedback(ASSIGNMENT, "*"))
         if not fb.get("success"):
             problems.append("feedback: " + _tail(fb, 4))
@@ -1158,7 +1153,7 @@ def grade_class(
                 problems.append(f"{student}: not graded ({fallback.error})")
                 continue
             points = {q.id: (q.points, q.max_points) for q in fallback.questions}
-            problems.append(f"{student}: nbgrader could not grade it ({reasons.get(student, 'no reason given')}); "
+            problems.append(f"{student}: nbgrader could not grade it ({failed[student]}); "
                             f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
                             "not in the gradebook, no feedback file)")
         else:

@@ -408,6 +408,28 @@ def test_instructor_grades_a_class_with_one_command(tmp_path):
     assert (bob["latest"], bob["best"], bob["attempts"], bob["passed"]) == ("6", "8", "3", "True")
 
 
+def test_a_broken_gradebook_is_reported_as_nbgraders_error_not_blamed_on_a_notebook(tmp_path, monkeypatch):
+    import nbgrader.apps
+
+    tried = []
+
+    class BrokenGradebook:
+        def __init__(self, config):
+            pass
+
+        def autograde(self, assignment, student):
+            tried.append(student)
+            return {"success": False, "log": "[ERROR] sqlite3.OperationalError: database is locked", "error": "locked"}
+
+    monkeypatch.setattr(nbgrader.apps, "NbGraderAPI", BrokenGradebook)
+    problems: list[str] = []
+    outcome, failed = grading._retry_alone(None, tmp_path, ["alice", "bob"], {"success": False, "log": ""}, problems)
+    assert not outcome["success"] and "database is locked" in outcome["log"], "grade-class reports nbgrader's error"
+    assert failed == {}, "no notebook is graded by the fallback for the gradebook's fault"
+    assert tried == ["alice"], "one failure that is not a notebook's own stops the retries"
+    assert problems == []
+
+
 # --- the notebooks themselves ------------------------------------------------------------------------------------
 def test_the_learner_copy_is_not_stale_against_the_source(tmp_path):
     from nbgrader.apps import NbGraderAPI
