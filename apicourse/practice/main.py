@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from apicourse.practice.auth import authenticate
 from apicourse.practice.errors import install_error_handlers
@@ -32,6 +33,11 @@ DESCRIPTION = (
 )
 
 
+def operation_id(route: APIRoute) -> str:
+    """Each operation's ``operationId`` is its function's name (``list_models``, ``create_job``, …)."""
+    return route.name
+
+
 def create_app(state: PracticeState) -> FastAPI:
     """The FastAPI application behind a practice server (``practice.start()`` serves it for you)."""
     app = FastAPI(
@@ -41,6 +47,7 @@ def create_app(state: PracticeState) -> FastAPI:
         docs_url=None,  # the Swagger page loads scripts from the internet; /openapi.json is enough
         redoc_url=None,
         strict_content_type=False,  # a JSON body sent without a Content-Type is still read as JSON
+        generate_unique_id_function=operation_id,
     )
     app.state.practice = state
     for router in (status.router, models.router, files.router, fine_tuning.router, chat.router, oauth.router):

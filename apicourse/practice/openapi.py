@@ -120,12 +120,28 @@ AUTHENTICATED = errors(401, 403, 413, 429)
 """What any operation behind a key can answer, whatever it does."""
 
 
-def success(status: int = 200, *, location: bool = False) -> dict[int | str, Doc]:
-    """The success answer's headers: the rate-limit family, and ``Location`` for something created."""
+def success(status: int = 200, *, location: bool = False, links: Doc | None = None) -> dict[int | str, Doc]:
+    """The success answer's headers: the rate-limit family, and ``Location`` for something created;
+    ``links`` say which operations can use what this one answered (OpenAPI links)."""
     headers = dict(RATE_HEADERS)
     if location:
         headers["location"] = _header("The new object's path, e.g. `/v1/files/file-001`.")
-    return {status: {"headers": headers}}
+    doc: Doc = {"headers": headers}
+    if links:
+        doc["links"] = links
+    return {status: doc}
+
+
+def links_by_id(parameter: str, *operation_ids: str) -> Doc:
+    """OpenAPI links: pass the ``id`` of the answer as ``parameter`` to each of these operations.
+
+    >>> links_by_id("file_id", "get_file")["get_file"]["parameters"]
+    {'file_id': '$response.body#/id'}
+    """
+    return {
+        op: {"operationId": op, "parameters": {parameter: "$response.body#/id"}, "description": f"`id` → {parameter}"}
+        for op in operation_ids
+    }
 
 
 def oauth_errors() -> dict[int | str, Doc]:

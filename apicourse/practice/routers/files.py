@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, Security, UploadFile
 
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, success
+from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import FileDeleted, FileList, FileObject, Purpose
 from apicourse.practice.state import PracticeState, StateDep
@@ -17,6 +17,14 @@ router = APIRouter(prefix="/v1/files", tags=["files"], responses=AUTHENTICATED)
 
 CanRead = [Security(rate_limited, scopes=["files:read"])]
 CanWrite = [Security(rate_limited, scopes=["files:write"])]
+FILE_LINKS = {
+    **links_by_id("file_id", "get_file", "get_file_content", "delete_file"),
+    "create_job": {
+        "operationId": "create_job",
+        "requestBody": {"training_file": "$response.body#/id"},  # the rest of the body as you like
+        "description": "A file uploaded with purpose `fine-tune` trains a job: its `id` → `training_file`.",
+    },
+}
 NOT_FOUND = errors(404, s404="No file with this id (`file_not_found`).")
 
 
@@ -36,7 +44,7 @@ def find_file(state: PracticeState, file_id: str) -> dict[str, Any]:
     dependencies=CanWrite,
     response_model=FileObject,
     responses={
-        **success(201, location=True),
+        **success(201, location=True, links=FILE_LINKS),
         **errors(400, 422, s400="Bad Request: the multipart body can't be read, or the file is empty (`empty_file`)."),
     },
 )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, Security
 
 from apicourse.practice.config import MODELS
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, success
+from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import Job, JobCreate, JobList, JobPatch, JobPut
 from apicourse.practice.state import PracticeState, StateDep
@@ -20,6 +20,7 @@ CanRead = [Security(rate_limited, scopes=["fine_tuning:read"])]
 CanWrite = [Security(rate_limited, scopes=["fine_tuning:write"])]
 NO_JOB = errors(404, s404="No job with this id (`job_not_found`).")
 BAD_BODY = errors(400, 422, s400="Bad Request: broken JSON, or `training_file` is not a `fine-tune` file of yours.")
+JOB_LINKS = links_by_id("job_id", "get_job", "patch_job", "put_job", "cancel_job", "delete_job")
 UNKNOWN_MODEL = "Not Found: no such model (`model_not_found`)"
 
 
@@ -63,7 +64,7 @@ def check_job_inputs(state: PracticeState, model: str, training_file: str) -> No
     summary="Create a fine-tuning job",
     dependencies=CanWrite,
     response_model=Job,
-    responses={**success(201, location=True), **BAD_BODY, **errors(404, s404=UNKNOWN_MODEL + ".")},
+    responses={**success(201, location=True, links=JOB_LINKS), **BAD_BODY, **errors(404, s404=UNKNOWN_MODEL + ".")},
 )
 async def create_job(state: StateDep, body: JobCreate, response: Response) -> dict[str, Any]:
     """A new queued job (201, with ``Location``)."""
