@@ -147,5 +147,8 @@ def test_every_refusal_a_lesson_shows_is_in_the_menu():
         "scheme": "bearer",
         "description": spec["components"]["securitySchemes"]["BearerAuth"]["description"],
     }
+    # an empty upload is refused (400 empty_file), and the schema says so instead of promising to take it
+    upload_body = spec["paths"]["/v1/files"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert spec["components"]["schemas"][upload_body["$ref"].rsplit("/", 1)[1]]["properties"]["file"]["minLength"] == 1
     assert {"BearerAuth": []} in spec["paths"]["/v1/files"]["post"]["security"]
     assert {"OAuth2ClientCredentials": ["files:write"]} in spec["paths"]["/v1/files"]["post"]["security"]

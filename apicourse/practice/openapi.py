@@ -120,13 +120,20 @@ AUTHENTICATED = errors(401, 403, 413, 429)
 """What any operation behind a key can answer, whatever it does."""
 
 
+_SUCCESS = {
+    200: "OK: the answer is in the body.",
+    201: "Created: the new object is in the body, and `Location` says where it lives.",
+    204: "No Content: done, and the body is empty.",
+}
+
+
 def success(status: int = 200, *, location: bool = False, links: Doc | None = None) -> dict[int | str, Doc]:
     """The success answer's headers: the rate-limit family, and ``Location`` for something created;
     ``links`` say which operations can use what this one answered (OpenAPI links)."""
     headers = dict(RATE_HEADERS)
     if location:
         headers["location"] = _header("The new object's path, e.g. `/v1/files/file-001`.")
-    doc: Doc = {"headers": headers}
+    doc: Doc = {"description": _SUCCESS[status], "headers": headers}
     if links:
         doc["links"] = links
     return {status: doc}
