@@ -24,6 +24,7 @@ request                               what it does                              
 ``GET /v1/models``, ``/v1/models/ID`` list models, get one                       ``models:read``
 ``POST /v1/files`` (multipart)        upload a file → 201                        ``files:write``
 ``GET /v1/files``, ``/v1/files/ID``   list files, get one                        ``files:read``
+``GET /v1/files/ID/content``          download a file's bytes                    ``files:read``
 ``DELETE /v1/files/ID``               delete a file → 200 ``{"deleted": true}``  ``files:write``
 ``POST /v1/fine_tuning/jobs``         create a job → 201                         ``fine_tuning:write``
 ``GET /v1/fine_tuning/jobs[/ID]``     list jobs, get one                         ``fine_tuning:read``

@@ -38,9 +38,11 @@ RATE_HEADERS: Doc = {
 }
 """The rate-limit headers every counted answer carries (OpenAI's names)."""
 
+# `retry-after-ms` is not standard; the openai SDK reads it before `retry-after` (openai/_base_client.py,
+# the retry-after parsing in the pinned openai 3.57.0).
 RETRY_HEADERS: Doc = {
     "retry-after": _header("Whole seconds to wait before trying again (RFC 9110 §10.2.3).", "integer"),
-    "retry-after-ms": _header("The same wait in milliseconds (OpenAI's extra header).", "integer"),
+    "retry-after-ms": _header("The same wait in milliseconds (OpenAI's SDK reads it first).", "integer"),
 }
 
 CHALLENGE: Doc = {"www-authenticate": _header("How to authenticate (RFC 6750 §3): `Bearer realm=\"practice\"…`.")}
@@ -100,20 +102,33 @@ _ERRORS: dict[int, tuple[str, Doc, Doc]] = {
 }
 
 
-def errors(*statuses: int, **descriptions: str) -> dict[int | str, Doc]:
-    """FastAPI ``responses=`` entries for these error statuses; ``s404="No such job."`` rewords one."""
+def errors(*statuses: int) -> dict[int | str, Doc]:
+    """FastAPI ``responses=`` entries for these error statuses, each with a typical example."""
     out: dict[int | str, Doc] = {}
     for status in statuses:
         description, example, headers = _ERRORS[status]
         doc: Doc = {
             "model": ErrorBody,
-            "description": descriptions.get(f"s{status}", description),
+            "description": description,
             "content": {"application/json": {"example": example}},
         }
         if headers:
             doc["headers"] = headers
         out[status] = doc
     return out
+
+
+def refusal(status: int, description: str, message: str, code: str, param: str | None = None) -> dict[int | str, Doc]:
+    """One error answer of one operation, in its own words and with its own example.
+
+    >>> doc = refusal(404, "No such model.", "The model 'gpt-99' does not exist.", "model_not_found", "model")
+    >>> doc[404]["content"]["application/json"]["example"]["error"]["code"]
+    'model_not_found'
+    """
+    doc = errors(status)[status]
+    doc["description"] = description
+    doc["content"] = {"application/json": {"example": _example(message, "invalid_request_error", param, code)}}
+    return {status: doc}
 
 
 AUTHENTICATED = errors(401, 403, 413, 429)

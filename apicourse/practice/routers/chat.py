@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Security
 from apicourse.practice.config import MODELS
 from apicourse.practice.echo import count_tokens, echo_answer
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, success
+from apicourse.practice.openapi import AUTHENTICATED, errors, refusal, success
 from apicourse.practice.ratelimit import admit
 from apicourse.practice.schemas import ChatCompletion, ChatRequest
 from apicourse.practice.scopes import authorized
@@ -28,7 +28,14 @@ router = APIRouter(prefix="/v1/chat", tags=["chat"], responses=AUTHENTICATED)
     response_model=ChatCompletion,
     responses={
         **success(),
-        **errors(400, 404, 422, s404="Not Found: no such model (`model_not_found`); see `GET /v1/models`."),
+        **errors(400, 422),
+        **refusal(
+            404,
+            "Not Found: no such model; `GET /v1/models` lists them.",
+            "The model 'gpt-99' does not exist.",
+            "model_not_found",
+            "model",
+        ),
     },
 )
 async def chat(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, Security, UploadFile
 
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, success
+from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, refusal, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import FileDeleted, FileList, FileObject, Purpose
 from apicourse.practice.state import PracticeState, StateDep
@@ -25,7 +25,7 @@ FILE_LINKS = {
         "description": "A file uploaded with purpose `fine-tune` trains a job: its `id` → `training_file`.",
     },
 }
-NOT_FOUND = errors(404, s404="No file with this id (`file_not_found`).")
+NOT_FOUND = refusal(404, "Not Found: no file with this id.", "No such File object: file-999", "file_not_found", "id")
 
 
 def find_file(state: PracticeState, file_id: str) -> dict[str, Any]:
@@ -45,7 +45,14 @@ def find_file(state: PracticeState, file_id: str) -> dict[str, Any]:
     response_model=FileObject,
     responses={
         **success(201, location=True, links=FILE_LINKS),
-        **errors(400, 422, s400="Bad Request: the multipart body can't be read, or the file is empty (`empty_file`)."),
+        **errors(422),
+        **refusal(
+            400,
+            "Bad Request: the multipart body can't be read, or the file is empty.",
+            "The file is empty: there is nothing to upload.",
+            "empty_file",
+            "file",
+        ),
     },
 )
 async def upload_file(
@@ -131,7 +138,13 @@ async def get_file_content(state: StateDep, file_id: str) -> Response:
     responses={
         **success(),
         **NOT_FOUND,
-        **errors(409, s409="Conflict: a queued fine-tuning job uses this file (`file_in_use`)."),
+        **refusal(
+            409,
+            "Conflict: a queued fine-tuning job uses this file.",
+            "File file-001 is in use by fine-tuning job ftjob-001: cancel or delete the job first.",
+            "file_in_use",
+            "id",
+        ),
     },
 )
 async def delete_file(state: StateDep, file_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, Security
 
 from apicourse.practice.config import MODELS
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, success
+from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, refusal, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import Job, JobCreate, JobList, JobPatch, JobPut
 from apicourse.practice.state import PracticeState, StateDep
@@ -18,10 +18,19 @@ router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"], response
 
 CanRead = [Security(rate_limited, scopes=["fine_tuning:read"])]
 CanWrite = [Security(rate_limited, scopes=["fine_tuning:write"])]
-NO_JOB = errors(404, s404="No job with this id (`job_not_found`).")
-BAD_BODY = errors(400, 422, s400="Bad Request: broken JSON, or `training_file` is not a `fine-tune` file of yours.")
+NO_JOB = refusal(404, "Not Found: no job with this id.", "No such fine-tuning job: ftjob-999", "job_not_found", "id")
+BAD_BODY = {
+    **errors(422),
+    **refusal(
+        400,
+        "Bad Request: broken JSON, or `training_file` is not the id of a `fine-tune` file of yours.",
+        "Invalid training_file: no file with id file-999.",
+        "invalid_training_file",
+        "training_file",
+    ),
+}
+NO_MODEL = refusal(404, "Not Found: no such model.", "The model 'gpt-99' does not exist.", "model_not_found", "model")
 JOB_LINKS = links_by_id("job_id", "get_job", "patch_job", "put_job", "cancel_job", "delete_job")
-UNKNOWN_MODEL = "Not Found: no such model (`model_not_found`)"
 
 
 def find_job(state: PracticeState, job_id: str) -> dict[str, Any]:
@@ -64,7 +73,7 @@ def check_job_inputs(state: PracticeState, model: str, training_file: str) -> No
     summary="Create a fine-tuning job",
     dependencies=CanWrite,
     response_model=Job,
-    responses={**success(201, location=True, links=JOB_LINKS), **BAD_BODY, **errors(404, s404=UNKNOWN_MODEL + ".")},
+    responses={**success(201, location=True, links=JOB_LINKS), **BAD_BODY, **NO_MODEL},
 )
 async def create_job(state: StateDep, body: JobCreate, response: Response) -> dict[str, Any]:
     """A new queued job (201, with ``Location``)."""
@@ -140,8 +149,13 @@ async def patch_job(state: StateDep, job_id: str, body: JobPatch) -> dict[str, A
     responses={
         **success(),
         **BAD_BODY,
-        **errors(404, 409, s404=f"{UNKNOWN_MODEL}, or no job with this id (`job_not_found`).",
-                 s409="Conflict: only a queued job can be replaced (`job_not_queued`)."),
+        404: {**NO_JOB[404], "description": "Not Found: no job with this id, or no such model."},
+        **refusal(
+            409,
+            "Conflict: only a queued job can be replaced.",
+            "Job ftjob-001 is cancelled: only a queued job can be replaced.",
+            "job_not_queued",
+        ),
     },
 )
 async def put_job(state: StateDep, job_id: str, body: JobPut) -> dict[str, Any]:
@@ -161,7 +175,11 @@ async def put_job(state: StateDep, job_id: str, body: JobPut) -> dict[str, Any]:
     summary="Cancel a job",
     dependencies=CanWrite,
     response_model=Job,
-    responses={**success(), **NO_JOB, **errors(409, s409="Conflict: already cancelled (`job_already_cancelled`).")},
+    responses={
+        **success(),
+        **NO_JOB,
+        **refusal(409, "Conflict: already cancelled.", "Job ftjob-001 is already cancelled.", "job_already_cancelled"),
+    },
 )
 async def cancel_job(state: StateDep, job_id: str) -> dict[str, Any]:
     """Cancel it (twice → 409)."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Security
 
 from apicourse.practice.config import MODELS
 from apicourse.practice.errors import APIError
-from apicourse.practice.openapi import AUTHENTICATED, errors, success
+from apicourse.practice.openapi import AUTHENTICATED, refusal, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import ModelList, ModelObject
 
@@ -39,7 +39,10 @@ async def list_models() -> dict[str, Any]:
     "/{model_id}",
     summary="Get one model",
     response_model=ModelObject,
-    responses={**success(), **errors(404, s404="No model with this id (`model_not_found`).")},
+    responses={
+        **success(),
+        **refusal(404, "Not Found: no such model.", "The model 'gpt-99' does not exist.", "model_not_found", "model"),
+    },
 )
 async def get_model(model_id: str) -> dict[str, Any]:
     """One model, or 404 ``model_not_found``."""
