@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per resource, as in FastAPI's "Bigger Applications" guide; ``main`` includes them all."""
