@@ -30,12 +30,14 @@ The package's parts: :mod:`~apicourse.grading.questions` (the questions and answ
 :mod:`~apicourse.grading.self_grading` (one notebook, the learner's attempt), :mod:`~apicourse.grading.warmup`
 (the grader made ready in the background), :mod:`~apicourse.grading.class_command` (``grade-class``),
 :mod:`~apicourse.grading.feedback` and :mod:`~apicourse.grading.report` (what a grading shows),
-:mod:`~apicourse.grading.certificates`, :mod:`~apicourse.grading.nbgrader_run` (running nbgrader from Python)
+:mod:`~apicourse.grading.certificates` (export) and :mod:`~apicourse.grading.carry_over` (import in a new
+session), :mod:`~apicourse.grading.nbgrader_run` (running nbgrader from Python)
 and the command line in ``__main__``. The attempts themselves are kept by :mod:`apicourse.ledger`.
 """
 
 from __future__ import annotations
 
+from apicourse.grading.carry_over import CarriedOver, import_certificate
 from apicourse.grading.certificates import Certificate, export_certificate
 from apicourse.grading.class_command import ClassReport, _retry_alone, grade_class
 from apicourse.grading.feedback import build_feedback
@@ -76,6 +78,7 @@ __all__ = [
     "RELEASE_NOTEBOOK",
     "SOURCE_NOTEBOOK",
     "_ANSWER_MARK",
+    "CarriedOver",
     "Certificate",
     "ClassReport",
     "GradeResult",
@@ -93,6 +96,7 @@ __all__ = [
     "grade_class",
     "grade_my_quiz",
     "grade_notebook",
+    "import_certificate",
     "learner_name",
     "prepared_course",
     "record",
