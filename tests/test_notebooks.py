@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from apicourse import navigation, paths
+from apicourse import colab, navigation, paths
 from notebooks import execute_notebook
 
 LESSONS = navigation.lessons()
@@ -25,7 +25,10 @@ def test_there_are_lessons():
 def test_lesson_runs_offline_without_keys(notebook: Path, tmp_path: Path):
     nb, blocked = execute_notebook(notebook, tmp_path)
     assert blocked == [], f"{notebook.name} tried to leave the machine: {blocked}"
-    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    bootstrap, first_code = code[0], code[1]
+    # the generated Colab cell comes first, and outside Colab it does nothing at all
+    assert colab.BOOTSTRAP_TAG in bootstrap.metadata.get("tags", []) and bootstrap.outputs == []
     assert first_code.source.strip() == f'import apicourse; course = apicourse.start("{notebook.stem}")'
     banner = json.dumps(first_code.outputs)
     assert "replay" in banner and "live" not in banner.replace("to go live", ""), banner
@@ -73,7 +76,8 @@ def test_every_lesson_links_back_and_forth():
         nb = nbformat.read(path, as_version=4)
         navs = [c.source for c in nb.cells if navigation.NAV_TAG in c.metadata.get("tags", [])]
         assert len(navs) == 2, f"{path.name}: expected nav at top and bottom"
-        assert nb.cells[1].source == navs[0] and nb.cells[-1].source == navs[0]
+        assert nb.cells[1].source == navs[0] and nb.cells[-2].source == navs[0]
+        assert nb.cells[-1].source == navigation.SHUT_DOWN, f"{path.name}: the last cell says how to shut down"
         if i > 0:
             assert f"[{titles[i - 1]}]({LESSONS[i - 1].name})" in navs[0]
         if i + 1 < len(LESSONS):
