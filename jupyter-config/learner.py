@@ -19,6 +19,8 @@ c.ServerApp.jpserver_extensions.update(
         "nbgrader.server_extensions.assignment_list": False,
         "nbgrader.server_extensions.course_list": False,
         "nbgrader.server_extensions.validate_assignment": False,
+        # no language server comes with the course: the LSP bridge would only take the server's memory
+        "jupyter_lsp": False,
     }
 )
 # nbgrader's JupyterLab plugins (Create Assignment, the Nbgrader menu, Formgrader, ...) are switched off in

@@ -5,8 +5,8 @@ Two real JupyterLabs over a copy of the repository, opened in headless Chromium:
 * started with the README's launch command (its arguments, as a learner types them): the menu bar has no
   *Nbgrader* menu, the right sidebar no *Create Assignment*, the notebook toolbar no *Validate*, and the
   formgrader's URL does not exist — while the start notebook opens and runs;
-* started with the instructor's documented command (``--config=jupyter-config/instructor.py``): all of
-  them are back, and the formgrader lists the quiz.
+* started with the instructor's command the README documents (``--config=jupyter-config/instructor.py``):
+  all of them are back, and the formgrader lists the quiz.
 """
 
 from __future__ import annotations
@@ -27,19 +27,17 @@ from notebooks import keyless_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-INSTRUCTOR_ARGS = ["--config=jupyter-config/instructor.py"]
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 60_000
 QUIET = '{"fetchNews": "false", "checkForUpdates": false}'  # no news pop-up over the page
 CREATE_ASSIGNMENT_TAB = '.jp-SideBar [data-id="nbgrader-create_assignemnt"]'  # nbgrader's own (misspelt) id
 
 
-def readme_launch_args() -> list[str]:
-    """The arguments of ``jupyter lab`` in the README's launch command."""
+def readme_jupyter_args(after: str) -> list[str]:
+    """The arguments of ``jupyter lab`` in the README's first command block after the text ``after``."""
     readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
-    after = readme[readme.index("**1. Launch the course**") :]
-    command = re.search(r"```bash\n(.+?)\n```", after, re.S).group(1).strip()
-    launch = shlex.split(command.split("&&")[1])
+    command = re.search(r"```bash\n(.+?)\n```", readme[readme.index(after) :], re.S).group(1).strip()
+    launch = shlex.split(command.split("&&")[-1])
     assert launch[:2] == ["jupyter", "lab"], command
     return launch[2:]
 
@@ -61,12 +59,12 @@ def _lab(course: Path, state: Path, args: list[str]) -> Iterator[RunningJupyter]
 
 @pytest.fixture
 def learner_lab(course: Path, tmp_path: Path) -> Iterator[RunningJupyter]:
-    yield from _lab(course, tmp_path / "learner", readme_launch_args())
+    yield from _lab(course, tmp_path / "learner", readme_jupyter_args("**1. Launch the course**"))
 
 
 @pytest.fixture
 def instructor_lab(course: Path, tmp_path: Path) -> Iterator[RunningJupyter]:
-    yield from _lab(course, tmp_path / "instructor", INSTRUCTOR_ARGS)
+    yield from _lab(course, tmp_path / "instructor", readme_jupyter_args("An instructor brings them back"))
 
 
 def _open_start_notebook(chromium: Any, jupyter: RunningJupyter) -> Any:
