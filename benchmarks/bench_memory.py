@@ -3,6 +3,9 @@
     python benchmarks/bench_memory.py            # goal: server + kernels ≤ 1,200 MB (resident, RSS)
     python benchmarks/bench_memory.py --lessons 3 # only the first three lessons and the quiz
 
+For Binder's figure, run it with Python from an environment that holds only ``requirements.txt`` (as the
+Binder image does), e.g. a fresh virtual environment after ``pip install -r requirements.txt``.
+
 Starts JupyterLab as the README's launch command does (the learner's settings), over a copy of the
 repository, with no key. For each lesson a kernel is started through the server, as opening the notebook
 does, and every code cell is run in it (Run All); for the quiz every cell but the last (grading starts a
