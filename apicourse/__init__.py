@@ -14,7 +14,8 @@ course plumbing        ``replay`` (live / replay / record), ``paths``, ``models`
                        ``navigation`` (lesson links), ``record`` (re-record cassettes),
                        ``standin/`` (the local server the shipped cassettes were recorded against),
                        ``pacing`` (replayed streams arrive at a readable pace), ``guard`` (nothing
-                       leaves 127.0.0.1 in the tests), ``secrets`` (the key scanner)
+                       leaves 127.0.0.1 in the tests), ``secrets`` (the key scanner), ``colab`` (a
+                       lesson's first cell on Google Colab)
 lessons 01–04          ``practice`` (the practice API), ``widgets`` (request builder, backoff
                        timeline), ``backoff`` (delays, jitter, Retry-After), ``exercises`` (checks)
 lessons 05–07          ``live_errors`` (what a live 401/402/404/429/5xx/529 means and its fix)

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from hashlib import sha1
+from hashlib import sha1, sha256
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +46,10 @@ _T = TypeVar("_T")
 
 PASS_FRACTION = 0.7
 """A score of 70% or more passes."""
+
+IMPORTED = "imported"
+"""The ``source`` of an attempt carried over from an exported certificate: self-reported, never graded here
+(see :mod:`apicourse.grading.carry_over`). The instructor's CSV leaves such attempts out."""
 
 
 def data_dir() -> Path:
@@ -336,9 +340,12 @@ class Ledger:
 
         return self._run(work, attempt)
 
-    def standing(self, learner: str, assignment: str) -> Standing:
-        """The learner's attempts, latest and best score on ``assignment`` (zeros and Nones if none yet)."""
-        return self._run(lambda session: self._standing(session, learner, assignment))
+    def standing(self, learner: str, assignment: str, *, imported: bool = True) -> Standing:
+        """The learner's attempts, latest and best score on ``assignment`` (zeros and Nones if none yet).
+
+        ``imported=False`` counts only attempts graded here, not those carried over from a certificate.
+        """
+        return self._run(lambda session: self._standing(session, learner, assignment, imported=imported))
 
     def has_submission(self, learner: str, assignment: str, submission: str, source: str) -> bool:
         """Whether an attempt for exactly this submission (a hash) was already recorded from ``source``."""
@@ -371,8 +378,10 @@ class Ledger:
         return self._run(work)
 
     @staticmethod
-    def _standing(session: Session, learner: str, assignment: str) -> Standing:
-        mine = (Attempt.learner == learner, Attempt.assignment == assignment)
+    def _standing(session: Session, learner: str, assignment: str, *, imported: bool = True) -> Standing:
+        mine: tuple[Any, ...] = (Attempt.learner == learner, Attempt.assignment == assignment)
+        if not imported:
+            mine += (Attempt.source != IMPORTED,)
         count = session.scalar(select(func.count(Attempt.id)).where(*mine)) or 0
         latest = session.execute(
             select(Attempt.score).where(*mine).order_by(Attempt.graded_at.desc(), Attempt.id.desc()).limit(1)
@@ -396,14 +405,19 @@ class Ledger:
 
     # -- exports ----------------------------------------------------------------------------------------
     def export_csv(self, assignment: str, path: Path) -> Path:
-        """Write ``student,latest,best,attempts,passed`` for everyone with an attempt; return ``path``."""
+        """Write ``student,latest,best,attempts,passed`` for everyone with an attempt; return ``path``.
+
+        Only attempts graded here count: a record a learner imported from a certificate proves nothing.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(["student", "latest", "best", "attempts", "passed"])
             for learner in self.learners(assignment):
-                s = self.standing(learner, assignment)
+                s = self.standing(learner, assignment, imported=False)
+                if not s.attempts:
+                    continue
                 writer.writerow([learner, _num(s.latest_score), _num(s.best_score), s.attempts, s.passed])
         return path
 
@@ -412,7 +426,7 @@ class Ledger:
         s = self.standing(learner, assignment)
         if not s.attempts:
             raise LookupError(f"No graded attempt of {assignment} by {learner} yet: grade the quiz first.")
-        return {
+        record = {
             "course": "Working with APIs",
             "assignment": assignment,
             "learner": learner,
@@ -425,6 +439,7 @@ class Ledger:
             "attempts": s.attempts,
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+        return {**record, "checksum": certificate_checksum(record)}
 
     def write_certificate(self, learner: str, assignment: str, directory: Path) -> tuple[Path, Path]:
         """Write ``certificate.json`` and ``certificate.html`` into ``directory``; return both paths."""
@@ -436,6 +451,18 @@ class Ledger:
         json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         html_path.write_text(certificate_html(record), encoding="utf-8")
         return json_path, html_path
+
+
+def certificate_checksum(record: Mapping[str, Any]) -> str:
+    """The SHA-256 of a certificate record (without its own ``checksum`` field), in canonical JSON.
+
+    It shows that a file is whole and unchanged since export; it is no signature: anyone can compute it.
+
+    >>> certificate_checksum({"best_score": 8, "checksum": "x"}) == certificate_checksum({"best_score": 8})
+    True
+    """
+    body = {key: value for key, value in record.items() if key != "checksum"}
+    return sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def _num(value: float | None) -> str:

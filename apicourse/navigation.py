@@ -8,6 +8,11 @@ Generated, never written by hand::
 A lesson's title is the first line of its first markdown cell (``# 05 · The OpenAI API``).
 Navigation cells carry the cell tag ``apicourse-nav``; the lesson map in ``00_start_here`` is the
 cell tagged ``apicourse-contents``.
+
+Two more cells of every lesson are generated here: the first code cell (tag ``apicourse-colab``), which
+on Google Colab fetches and installs this release of the course and does nothing elsewhere
+(:func:`apicourse.colab.bootstrap_source`), and the last cell (tag ``apicourse-end``), which says how to
+shut the lesson's kernel down.
 """
 
 from __future__ import annotations
@@ -19,12 +24,20 @@ from typing import Any
 
 import nbformat
 
-from apicourse import paths
+from apicourse import colab, paths
 
 NAV_TAG = "apicourse-nav"
 CONTENTS_TAG = "apicourse-contents"
 QUIZ_LINK = "../quiz/release/module_assessment/module_assessment.ipynb"
 """The learner's copy of the assessment, relative to ``notebooks/``."""
+END_TAG = "apicourse-end"
+SHUT_DOWN = (
+    "**Done with this lesson?** Shut its kernel down to give its memory back: **Kernel → Shut Down Kernel** "
+    "in JupyterLab (on Colab: **Runtime → Disconnect and delete runtime**). The notebook stays as you saved "
+    "it. On Binder a kernel that has run nothing for 10 minutes is shut down for you; to continue, run the "
+    "lesson again from the top."
+)
+"""The last cell of every lesson."""
 
 
 def lessons(folder: Path = paths.NOTEBOOKS) -> list[Path]:
@@ -68,14 +81,27 @@ def _nav_cell(source: str) -> Any:
     return nbformat.v4.new_markdown_cell(source, metadata={"tags": [NAV_TAG]})
 
 
-def with_navigation(nb: Any, position: int, titles: list[tuple[str, str]]) -> Any:
-    """Return ``nb`` with fresh navigation cells after the title cell and at the end."""
-    cells = [c for c in nb.cells if NAV_TAG not in c.get("metadata", {}).get("tags", [])]
+def _generated_cells(version: str) -> tuple[Any, Any]:
+    """The Colab bootstrap (first code cell) and the shut-down note (last cell), with stable ids."""
+    bootstrap = nbformat.v4.new_code_cell(colab.bootstrap_source(version), metadata={"tags": [colab.BOOTSTRAP_TAG]})
+    end = nbformat.v4.new_markdown_cell(SHUT_DOWN, metadata={"tags": [END_TAG]})
+    bootstrap["id"], end["id"] = "colab-setup", "shut-down"
+    return bootstrap, end
+
+
+def with_navigation(nb: Any, position: int, titles: list[tuple[str, str]], version: str | None = None) -> Any:
+    """Return ``nb`` with fresh generated cells: navigation after the title cell and at the end, the Colab
+    bootstrap before the first code cell, the shut-down note last."""
+    generated = {NAV_TAG, colab.BOOTSTRAP_TAG, END_TAG}
+    cells = [c for c in nb.cells if not generated & set(c.get("metadata", {}).get("tags", []))]
     line = nav_markdown(position, titles)
     # cell ids must be stable so that regenerating changes nothing
     top, bottom = _nav_cell(line), _nav_cell(line)
     top["id"], bottom["id"] = "nav-top", "nav-bottom"
-    nb.cells = cells[:1] + [top] + cells[1:] + [bottom]
+    bootstrap, end = _generated_cells(version or colab.release_version())
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    cells.insert(max(first_code, 1), bootstrap)
+    nb.cells = cells[:1] + [top] + cells[1:] + [bottom, end]
     for cell in nb.cells:
         if CONTENTS_TAG in cell.get("metadata", {}).get("tags", []):
             cell.source = contents_markdown(titles)
@@ -90,10 +116,11 @@ def update(folder: Path = paths.NOTEBOOKS, *, write: bool = True) -> list[Path]:
     """Regenerate every lesson's navigation; return the notebooks whose file changed (or would)."""
     files = lessons(folder)
     titles = [(p.name, title(p)) for p in files]
+    version = colab.release_version()
     changed = []
     for position, path in enumerate(files):
         before = path.read_text(encoding="utf-8")
-        nb = with_navigation(nbformat.reads(before, as_version=4), position, titles)
+        nb = with_navigation(nbformat.reads(before, as_version=4), position, titles, version)
         after = _render(nb)
         if after != before:
             changed.append(path)

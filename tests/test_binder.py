@@ -246,6 +246,9 @@ def test_requirements_install_and_every_import_works(clone: Path, dockerfile: st
             ["./postBuild"], cwd=clone, env=env, capture_output=True, text=True, check=False, timeout=900
         )
         assert result.returncode == 0, f"postBuild failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        # the image's Jupyter reads the learner's settings at every start
+        linked = env_dir / "etc" / "jupyter" / "jupyter_server_config.py"
+        assert linked.resolve() == (clone / "jupyter-config" / "binder.py").resolve()
 
     imports = course_imports(clone)
     check = (
@@ -283,3 +286,30 @@ def test_requirements_install_and_every_import_works(clone: Path, dockerfile: st
         f"on Binder apicourse would look for cassettes/ and quiz/ under {report['root']}, "
         f"not in the course folder {clone}"
     )
+
+
+# --- the learner's Jupyter on Binder ------------------------------------------------------------------
+
+
+def jupyter_config_as_read(config_file: Path, env: dict[str, str] | None = None) -> dict:
+    """The configuration Jupyter Server itself reads from ``config_file`` (``--show-config-json``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyter", "server", f"--config={config_file}", "--show-config-json"],
+        capture_output=True, text=True, check=False, timeout=120, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+def test_binder_culls_idle_kernels_and_hides_the_instructor_tools(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")  # the developer's own ~/.jupyter stays out
+    config = jupyter_config_as_read(paths.ROOT / "jupyter-config" / "binder.py", env)
+    culling = config["MappingKernelManager"]
+    # mybinder.org gives 1-2 GB: a kernel idle for 10 minutes is shut down, even with its tab open
+    assert culling["cull_idle_timeout"] == 600 and culling["cull_connected"] is True
+    assert culling["cull_busy"] is False and culling["cull_interval"] <= 120
+    extensions = config["ServerApp"]["jpserver_extensions"]
+    assert "'nbgrader.server_extensions.formgrader': False" in str(extensions)
+    assert Path(config["LabApp"]["app_settings_dir"]) == paths.ROOT / "jupyter-config" / "learner-lab"
+

@@ -24,7 +24,7 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_has_exactly_two_set_up_commands():
     launch, test = readme_commands()
-    assert launch == "pip install -r requirements.txt && jupyter lab --ServerApp.root_dir=. notebooks/00_start_here.ipynb"
+    assert launch == "pip install -r requirements.txt && jupyter lab --config=jupyter-config/learner.py notebooks/00_start_here.ipynb"
     assert test.startswith("pip install -r requirements-test.txt && ") and "pytest" in test
 
 

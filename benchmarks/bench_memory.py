@@ -1,0 +1,176 @@
+"""Memory of a learner's JupyterLab with every lesson and the quiz open at once (Binder gives 1-2 GB).
+
+    python benchmarks/bench_memory.py            # goal: server + kernels ≤ 1,200 MB (resident, RSS)
+    python benchmarks/bench_memory.py --lessons 3 # only the first three lessons and the quiz
+
+For Binder's figure, run it with Python from an environment that holds only ``requirements.txt`` (as the
+Binder image does), e.g. a fresh virtual environment after ``pip install -r requirements.txt``.
+
+Starts JupyterLab as the README's launch command does (the learner's settings), over a copy of the
+repository, with no key. For each lesson a kernel is started through the server, as opening the notebook
+does, and every code cell is run in it (Run All); for the quiz every cell but the last (grading starts a
+kernel of its own). The kernels stay alive, as they do when a tab is left open. Then it prints the
+resident memory (RSS, from /proc: Linux only) of the server and of each kernel, and their sum; and the
+proportional figure (PSS), which counts memory shared between processes once. Packages installed in this
+environment beyond requirements.txt can add to a kernel (vcrpy patches aiohttp and botocore when they are
+importable): the list of those it found is printed. Prints; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import nbformat  # noqa: E402
+from jupyter_client import BlockingKernelClient  # noqa: E402
+from local_jupyter import RunningJupyter, running_jupyter  # noqa: E402
+from notebooks import keyless_env  # noqa: E402
+from repo_copy import copy_repository  # noqa: E402
+
+from apicourse import navigation  # noqa: E402
+
+GOAL_MB = 1200
+QUIZ = "quiz/release/module_assessment/module_assessment.ipynb"
+LAUNCH_ARGS = ["--config=jupyter-config/learner.py"]  # the README's launch command
+
+
+def _kib(pid: int, field: str, source: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, in MB."""
+    return _kib(pid, "VmRSS", "status") / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional memory of one process (shared pages divided among their users), in MB."""
+    return _kib(pid, "Pss", "smaps_rollup") / 1024
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (kernels, and anything they started)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def open_notebook(jupyter: RunningJupyter, opener: urllib.request.OpenerDirector, xsrf: str, path: str) -> str:
+    """Open ``path`` as JupyterLab does (a session with a new kernel); return the kernel id."""
+    body = json.dumps({"path": path, "name": Path(path).name, "type": "notebook", "kernel": {"name": "python3"}})
+    request = urllib.request.Request(
+        f"{jupyter.url}/api/sessions", data=body.encode(), method="POST",
+        headers={"Content-Type": "application/json", "X-XSRFToken": xsrf},
+    )
+    with opener.open(request, timeout=120) as answer:
+        return json.loads(answer.read())["kernel"]["id"]
+
+
+def run_cells(connection: Path, notebook: Path, skip_last: bool = False) -> tuple[int, str | None]:
+    """Run the notebook's code cells in its kernel, in order; (cells run, the first error or None)."""
+    client = BlockingKernelClient()
+    client.load_connection_file(str(connection))
+    client.start_channels(hb=False)  # the server watches the heartbeat; a second watcher only misreads a busy start
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the kernel is up once it answers kernel_info
+            client.kernel_info()
+            try:
+                client.get_shell_msg(timeout=5)
+                break
+            except Exception:  # noqa: BLE001 - queue.Empty: not up yet
+                if time.monotonic() > deadline:
+                    raise
+        cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+        if skip_last:
+            cells = cells[:-1]
+        for count, cell in enumerate(cells, start=1):
+            reply = client.execute_interactive(cell.source, timeout=300, output_hook=lambda message: None)
+            if reply["content"]["status"] != "ok":
+                return count, f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+        return len(cells), None
+    finally:
+        client.stop_channels()
+
+
+def measure(lessons: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        course = copy_repository(tmp / "course")
+        state = tmp / "state"
+        env = keyless_env(state)
+        env.pop("MPLBACKEND", None)  # plots inline, as for a learner
+        env["PYTHONPATH"] = str(course)
+        notebooks = [p.relative_to(navigation.paths.ROOT).as_posix() for p in navigation.lessons()[:lessons]]
+        with running_jupyter("lab", root_dir=None, cwd=course, state_dir=state, env=env,
+                             extra_args=LAUNCH_ARGS, ready_path="/lab") as jupyter:
+            cookies = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+            opener.open(jupyter.url + "/lab", timeout=60).close()
+            xsrf = next((c.value for c in cookies if c.name == "_xsrf"), "")
+            print(f"{'notebook':<34}{'cells':>6}{'kernel MB':>11}{'seconds':>9}")
+            kernels: dict[str, int] = {}
+            for path in [*notebooks, QUIZ]:
+                began = time.perf_counter()
+                before = set(descendants(jupyter.process.pid))
+                kernel_id = open_notebook(jupyter, opener, xsrf, path)
+                connection = state / "runtime" / f"kernel-{kernel_id}.json"
+                ran, error = run_cells(connection, course / path, skip_last=path == QUIZ)
+                new = [pid for pid in descendants(jupyter.process.pid) if pid not in before]
+                kernels[path] = min(new) if new else 0  # the kernel is the first process the session started
+                took = time.perf_counter() - began
+                print(f"{Path(path).stem:<34}{ran:>6}{sum(rss_mb(p) for p in new):>11.0f}{took:>9.1f}"
+                      + (f"   stopped: {error}" if error else ""))
+            # the quiz's first cell prepares the grader in a short-lived process of its own: let it finish
+            deadline = time.monotonic() + 120
+            while set(descendants(jupyter.process.pid)) - set(kernels.values()) and time.monotonic() < deadline:
+                time.sleep(1)
+            server = jupyter.process.pid
+            processes = [server, *descendants(server)]
+            kernel_rss = [rss_mb(p) for p in processes[1:]]
+            total_rss = sum(rss_mb(p) for p in processes)
+            total_pss = sum(pss_mb(p) for p in processes)
+            print(f"\nserver {rss_mb(server):.0f} MB; {len(kernel_rss)} kernel processes "
+                  f"{min(kernel_rss, default=0):.0f}-{max(kernel_rss, default=0):.0f} MB each")
+            print(f"server + kernels, resident (RSS): {total_rss:,.0f} MB   (goal ≤ {GOAL_MB:,} MB)")
+            print(f"server + kernels, proportional (PSS): {total_pss:,.0f} MB")
+            extra = [name for name in ("aiohttp", "botocore", "boto3") if importlib.util.find_spec(name)]
+            if extra:
+                print(f"(installed here but not in requirements.txt, imported by vcrpy in every kernel: {', '.join(extra)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lessons", type=int, default=len(navigation.lessons()))
+    measure(parser.parse_args().lessons)
+
+
+if __name__ == "__main__":
+    main()

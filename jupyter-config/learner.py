@@ -1,0 +1,30 @@
+"""A learner's Jupyter: the whole course, without nbgrader's instructor tools.
+
+Read by the README's launch command (``jupyter lab --config=jupyter-config/learner.py ...``); on Binder
+``binder.py`` loads it. An instructor starts Jupyter with ``--config=jupyter-config/instructor.py``
+instead (see quiz/README.md); nothing here changes the Python environment.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
+
+HERE = Path(__file__).resolve().parent
+
+# nbgrader's server extensions: the formgrader, the exchange's assignment and course lists, validate.
+# A learner grades the quiz in the notebook itself (apicourse.grading), so none of them is needed.
+c.ServerApp.jpserver_extensions.update(
+    {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.assignment_list": False,
+        "nbgrader.server_extensions.course_list": False,
+        "nbgrader.server_extensions.validate_assignment": False,
+        # no language server comes with the course: the LSP bridge would only take the server's memory
+        "jupyter_lsp": False,
+    }
+)
+# nbgrader's JupyterLab plugins (Create Assignment, the Nbgrader menu, Formgrader, ...) are switched off in
+# learner-lab/page_config.json, which JupyterLab reads from its application settings folder.
+c.LabApp.app_settings_dir = str(HERE / "learner-lab")
+# the whole course is served (the lessons link to the quiz), wherever the command is started from
+c.ServerApp.root_dir = str(HERE.parent)
