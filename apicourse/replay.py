@@ -276,8 +276,24 @@ class Session:
             return f"calls go out and are written to {cassette}"
         from apicourse import sandbox
 
-        others = "unrecorded calls fail (strict)" if sandbox.strict() else "others by the offline stand-in"
-        return f"recorded calls from {cassette}, {others}; add {provider.key_var} to .env to go live"
+        go_live = f"add {provider.key_var} to .env to go live"
+        calls = self.provider_calls()
+        if calls is not None and provider.name not in calls:
+            return f"this lesson makes no {provider.label} calls; {go_live}"
+        if sandbox.strict():
+            return f"recorded calls from {cassette}, unrecorded ones fail (strict); {go_live}"
+        if not self.cassette_file.is_file():
+            return f"nothing recorded here: calls answered by the offline stand-in (labelled); {go_live}"
+        return f"recorded calls from {cassette}, others by the offline stand-in (labelled); {go_live}"
+
+    def provider_calls(self) -> list[str] | None:
+        """The providers this lesson's code calls (from ``notebooks/<notebook>.ipynb``; None if there is none)."""
+        notebook = paths.NOTEBOOKS / f"{self.notebook}.ipynb"
+        if not notebook.is_file():
+            return None
+        from apicourse.record import code_sources, providers_used
+
+        return providers_used(code_sources(notebook))
 
     def banner_lines(self) -> list[str]:
         """The banner as text lines."""

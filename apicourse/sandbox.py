@@ -39,7 +39,7 @@ def strict(environ: Mapping[str, str] | None = None) -> bool:
     return (env.get(STRICT_VAR) or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def note_text(provider: Any) -> str:
+def note_text(provider: Any, in_notebook: bool = True) -> str:
     """The one-line note a cell shows when the sandbox answered one of its calls.
 
     >>> from apicourse.replay import PROVIDER_BY_NAME
@@ -48,8 +48,8 @@ def note_text(provider: Any) -> str:
     """
     return (
         f"ⓘ Offline stand-in: no recording matches this {provider.label} call, so the course's local "
-        f"stand-in answered it — not a model. To go live, put {provider.key_var}=... in .env and restart "
-        "the kernel."
+        f"stand-in answered it — not a model. To go live, put {provider.key_var}=... in .env and "
+        + ("restart the kernel." if in_notebook else "run again (with --live where a command offers it).")
     )
 
 
@@ -118,7 +118,7 @@ def show_note(provider: Any) -> None:
     if key in _noted:
         return
     _noted.add(key)
-    text = note_text(provider)
+    text = note_text(provider, in_notebook=shell is not None)
     if shell is None:
         print(text, file=sys.stderr)
         return

@@ -81,3 +81,19 @@ def test_every_lesson_links_back_and_forth():
         else:
             assert navigation.QUIZ_LINK in navs[0]
             assert (paths.NOTEBOOKS / navigation.QUIZ_LINK).resolve().is_file()
+
+
+def _start_here_with(answer: str, tmp_path: Path) -> str:
+    nb = nbformat.read(paths.NOTEBOOKS / "00_start_here.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.source.startswith("anthropic_mode = ..."))
+    cell.source = f"anthropic_mode = {answer}"
+    tmp_path.mkdir()
+    path = tmp_path / "00_start_here.ipynb"
+    nbformat.write(nb, path)
+    ran, _ = execute_notebook(path, tmp_path)
+    return json.dumps([c.get("outputs", []) for c in ran.cells], ensure_ascii=False)
+
+
+def test_the_start_here_check_can_fail(tmp_path: Path):
+    assert "Not quite" in _start_here_with('"live"', tmp_path / "wrong")
+    assert "✓ Right: Anthropic is in replay mode" in _start_here_with('"replay"', tmp_path / "right")

@@ -183,3 +183,25 @@ def test_scrubbing_drops_secret_headers_and_retried_failures():
     assert replay.scrub_response({"status": {"code": 529}, "headers": {}}) is None
     kept = replay.scrub_response({"status": {"code": 200}, "headers": {"set-cookie": ["a"], "x-request-id": ["r"]}})
     assert kept["headers"] == {"x-request-id": ["r"]}
+
+
+def test_a_lesson_without_provider_calls_says_so_and_names_no_cassette(monkeypatch):
+    monkeypatch.delenv("APICOURSE_STRICT_REPLAY", raising=False)
+    course = apicourse.start("01_what_is_an_api", quiet=True)
+    try:
+        text = str(course)
+        assert text.count("this lesson makes no") == 3 and "cassettes/" not in text
+    finally:
+        course.stop()
+
+
+def test_a_provider_lesson_names_its_cassette_and_the_offline_stand_in(monkeypatch):
+    monkeypatch.delenv("APICOURSE_STRICT_REPLAY", raising=False)
+    course = apicourse.start("06_anthropic", quiet=True)
+    try:
+        line = next(line for line in str(course).splitlines() if "Anthropic" in line)
+        assert "cassettes/06_anthropic/06_anthropic.yaml" in line and "offline stand-in (labelled)" in line
+        monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
+        assert "unrecorded ones fail (strict)" in str(course)
+    finally:
+        course.stop()

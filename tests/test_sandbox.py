@@ -73,7 +73,7 @@ def test_an_unrecorded_chat_gets_a_labelled_answer_in_openai_format(course, caps
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens > 0
     assert raw.headers["x-request-id"].startswith("req_") and raw.headers[sandbox.SANDBOX_HEADER] == "1"
     note = capsys.readouterr().err
-    assert note.count("Offline stand-in") == 1 and "OPENAI_API_KEY" in note and "restart the kernel" in note
+    assert note.count("Offline stand-in") == 1 and "OPENAI_API_KEY" in note and "run again" in note
 
 
 def test_strict_replay_keeps_missing_recording(course, monkeypatch):
@@ -256,3 +256,14 @@ def test_the_capstone_runs_on_a_topic_nobody_recorded(course, provider):
     result = research.research_topic("the history of the bicycle", provider=provider)
     assert result.summary.startswith(LABEL) and "the history of the bicycle" in result.summary
     assert result.notes.title.startswith(LABEL) and result.attempts == 1
+
+
+def test_scripted_failures_never_reach_the_cassette_or_the_stand_in(course):
+    from apicourse import retries
+
+    client = retries.scripted_anthropic(429, 200)
+    with pytest.raises(__import__("anthropic").RateLimitError):
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "Hi"}])
+    reply = client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "Hi"}])
+    assert reply.content[0].text == retries.SIMULATED_ANSWER
+    assert course._cassette.play_count == 0 and len(course._cassette.data) == 1

@@ -21,7 +21,9 @@ Use it
         client = openai.OpenAI(base_url=standin.url + "/api.openai.com/v1", api_key="sk-test")
 
 Keys: any key is accepted except an empty one or one containing ``invalid`` or ``wrong`` (401, in the
-provider's own error JSON). Models named in :data:`apicourse.standin.catalog.RETIRED`, or containing
+provider's own error JSON). A request the real API would refuse — a missing required parameter, a wrong role,
+a ``tool_result`` without its ``tool_use``, an unknown model — gets the provider's status and error body; the
+rules live in one place, :mod:`apicourse.standin.validation`. Models named in :data:`apicourse.standin.catalog.RETIRED`, or containing
 ``retired``, get the provider's 404.
 
 Authored answers
