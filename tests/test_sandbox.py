@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -220,7 +221,7 @@ def test_async_calls_and_plain_requests_are_answered_too(course):
 
     assert all(text.startswith(LABEL) for text in asyncio.run(two()))
     raw = requests.post(
-        "https://api.openai.com/v1/chat/completions", headers={"Authorization": "Bearer sk-replay-placeholder"},
+        "https://api.openai.com/v1/chat/completions", headers={"Authorization": f"Bearer {os.environ['OPENAI_API_KEY']}"},
         json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Ping?"}]}, timeout=5,
     )  # fmt: skip
     assert raw.status_code == 200 and raw.json()["choices"][0]["message"]["content"].startswith(LABEL)
