@@ -261,11 +261,17 @@ def check_read_only_methods(answer: Any) -> Verdict:
     ✓ Only GET: it reads, with no side effects, so it is always safe to repeat.
     """
     methods = {as_method(m) for m in as_words(answer)}
-    if methods == {"GET"}:
-        return _ok("Only GET: it reads, with no side effects, so it is always safe to repeat.")
+    safe_too = methods & {"HEAD", "OPTIONS"}  # safe methods as well, though not among the five asked about
+    if methods - safe_too == {"GET"}:
+        also = (
+            f" ({' and '.join(sorted(safe_too))} never change anything either, but the question was about the five.)"
+            if safe_too
+            else ""
+        )
+        return _ok("Only GET: it reads, with no side effects, so it is always safe to repeat." + also)
     if "GET" not in methods:
         return _hint("One method only reads. Which one did you use to list the models?")
-    extra = sorted(m for m in methods - {"GET"} if m)
+    extra = sorted(m for m in methods - {"GET"} - safe_too if m)
     return _hint(f"{', '.join(extra)} change(s) something on the server (look at the file list after each).")
 
 
@@ -488,6 +494,8 @@ def gitignore_ignores(patterns: Iterable[str], name: str) -> bool:
 
     >>> gitignore_ignores([".env"], ".env"), gitignore_ignores(["*.env", "!.env"], ".env")
     (True, False)
+    >>> gitignore_ignores(["**/.env"], ".env"), gitignore_ignores(["config/.env"], ".env")
+    (True, False)
     """
     ignored = False
     for raw in patterns:
@@ -497,6 +505,8 @@ def gitignore_ignores(patterns: Iterable[str], name: str) -> bool:
         negate = line.startswith("!")
         pattern = line[1:] if negate else line
         pattern = pattern.lstrip("/") if pattern.startswith("/") else pattern
+        while pattern.startswith("**/"):  # a leading **/ matches in every folder, the top one included
+            pattern = pattern[3:]
         if pattern.endswith("/"):
             continue  # directories only
         if fnmatch.fnmatchcase(name, pattern) or (

@@ -250,7 +250,7 @@ def openai_chat(client: Any, model: str) -> Chat:
 
     def chat(messages: list[dict[str, str]], *, system: str | None = None, max_tokens: int = 1024) -> str:
         full = ([{"role": "system", "content": system}] if system else []) + messages
-        response = client.chat.completions.create(model=model, max_tokens=max_tokens, messages=full)
+        response = client.chat.completions.create(model=model, max_completion_tokens=max_tokens, messages=full)
         return response.choices[0].message.content or ""
 
     return chat
@@ -275,3 +275,53 @@ def chat_for(provider: Provider, *, model: str | None = None, timeout: float = 6
     import anthropic
 
     return anthropic_chat(anthropic.Anthropic(timeout=timeout), model or models.anthropic())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The course text's command-line form: ``python -m apicourse.research "a topic"``.
+
+    Offline by default (every provider replays, whatever keys are in ``.env``, so it costs nothing: a topic
+    nobody recorded is answered by the offline stand-in, labelled); ``--live`` uses your keys.
+
+    >>> main(["--help"])  # doctest: +SKIP
+    """
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(
+        prog="python -m apicourse.research",
+        description="Research a topic: a summary, then its key points as validated JSON (the course's capstone).",
+    )
+    parser.add_argument("topic", help='what to research, e.g. "quantum computing applications in 2026"')
+    parser.add_argument("--provider", choices=PROVIDERS, default="anthropic")
+    parser.add_argument("--live", action="store_true", help="call the real API with the key in .env (costs money)")
+    args = parser.parse_args(argv)
+
+    import apicourse
+    from apicourse.replay import FORCE_REPLAY_VAR
+
+    if not args.live:
+        os.environ[FORCE_REPLAY_VAR] = "1"
+    course = apicourse.start("08_research_assistant", quiet=True)
+    mode = course.mode(args.provider).value
+    print(f"({args.provider}: {mode}{'' if args.live else '; add --live to call the real API'})")
+    try:
+        result = research_topic(args.topic, provider=args.provider)
+    except ExtractionFailed as failure:
+        print(f"No valid notes: {failure}")
+        return 1
+    finally:
+        course.stop()
+    notes = result.notes
+    print(f"Title: {notes.title}")
+    print(f"Confidence: {notes.confidence}")
+    for heading, items in (("Key Points", notes.key_points), ("Applications", notes.applications),
+                           ("Challenges", notes.challenges)):  # fmt: skip
+        print(f"\n{heading}:")
+        for item in items:
+            print(f" - {item}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -90,7 +90,7 @@ def retry_policy(
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.warning(
-            "attempt %d failed (%s); retrying in %.1fs", state.attempt_number, describe(error), wait
+            "attempt %d failed (%s); retrying in %s", state.attempt_number, describe(error), for_people(wait)
         )
 
     return tenacity.Retrying(
@@ -101,6 +101,18 @@ def retry_policy(
         sleep=sleep,
         reraise=True,
     )
+
+
+def for_people(seconds: float) -> str:
+    """A wait as a person reads it: milliseconds under a second (a jittered wait is often a few dozen).
+
+    >>> for_people(0.0372), for_people(2.5), for_people(0.0004)
+    ('37 ms', '2.5 s', '0.4 ms')
+    """
+    if seconds >= 1:
+        return f"{seconds:.1f} s"
+    millis = seconds * 1000
+    return f"{millis:.0f} ms" if millis >= 1 else f"{millis:.1f} ms"
 
 
 def describe(error: BaseException | None) -> str:
@@ -169,3 +181,47 @@ def status_error(
         return client._make_status_error_from_response(response)  # the SDK's own status → class mapping
     finally:
         client.close()
+
+
+SIMULATED_ANSWER = "(a simulated answer: no model was asked)"
+ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_error",
+                         500: "api_error", 503: "api_error", 529: "overloaded_error"}  # fmt: skip
+"""Anthropic's error ``type`` per status (its "Errors" documentation)."""
+
+
+def scripted_anthropic(*script: int | str) -> Any:
+    """An ``anthropic.Anthropic`` client that sends nothing: its transport answers each request with the next
+    step of ``script`` — a status (in Anthropic's error JSON), ``200`` (a short simulated message) or ``"drop"``
+    (the connection drops) — then 200 once the script is used up. The SDK's own retries are off, and neither
+    replay nor recording sees these requests.
+
+    >>> client = scripted_anthropic(529)
+    >>> client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}])
+    Traceback (most recent call last):
+    ...
+    anthropic.OverloadedError: Error code: 529 - {'type': 'error', 'error': {'type': 'overloaded_error', ...
+    """
+    import anthropic
+    import httpx2
+
+    steps = list(script)
+
+    def answer(request: Any) -> Any:
+        step = steps.pop(0) if steps else 200
+        if step == "drop":
+            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        if step == 200:
+            message = {"id": "msg_simulated", "type": "message", "role": "assistant", "model": "simulated",
+                       "content": [{"type": "text", "text": SIMULATED_ANSWER}], "stop_reason": "end_turn",
+                       "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 9}}  # fmt: skip
+            return httpx2.Response(200, json=message)
+        kind = ANTHROPIC_ERROR_TYPES.get(int(step), "api_error")
+        body = {"type": "error", "error": {"type": kind, "message": f"simulated {step}"}}
+        return httpx2.Response(int(step), json=body)
+
+    class Scripted(httpx2.BaseTransport):  # not httpx2.MockTransport: vcrpy records and replays that one
+        def handle_request(self, request: Any) -> Any:
+            request.read()
+            return answer(request)
+
+    return anthropic.Anthropic(api_key="simulated", http_client=httpx2.Client(transport=Scripted()), max_retries=0)

@@ -1,4 +1,4 @@
-"""How long the whole course takes offline, and what replay costs per call.
+"""How long the whole course takes offline, what replay costs per call, and what the offline sandbox costs.
 
     python benchmarks/bench_course.py            # every lesson, then the replay overhead
     python benchmarks/bench_course.py --calls 500
@@ -93,6 +93,37 @@ def replay_overhead(calls: int) -> None:
     print(f"loading a one-call cassette: {load_ms:.3f} ms")
 
 
+def sandbox_time(calls: int) -> None:
+    """Median time of one unrecorded chat completion (a changed prompt), answered in-process by the offline
+    sandbox (the stand-in's FastAPI app, no server), plain and streamed."""
+    import os
+
+    import openai
+
+    import apicourse
+    from apicourse import replay
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ[replay.CASSETTE_DIR_VAR] = tmp  # an empty cassette: every call is unrecorded
+        os.environ["APICOURSE_STREAM_DELAY"] = "0"
+        os.environ.pop("APICOURSE_STRICT_REPLAY", None)
+        course = apicourse.start("05_openai", quiet=True)
+        client = openai.OpenAI()
+        for stream in (False, True):
+            times = []
+            for i in range(calls):
+                began = time.perf_counter()
+                answer = client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": f"Prompt number {i}"}], stream=stream
+                )
+                if stream:
+                    list(answer)
+                times.append((time.perf_counter() - began) * 1000)
+            kind = "streamed" if stream else "plain"
+            print(f"offline sandbox, {kind:<8} median {statistics.median(times):.2f} ms over {calls} calls")
+        course.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -101,6 +132,7 @@ def main() -> None:
     if not args.skip_course:
         run_course()
     replay_overhead(args.calls)
+    sandbox_time(min(args.calls, 100))
 
 
 if __name__ == "__main__":

@@ -114,10 +114,16 @@ def test_deleted_status(api):
 
 
 def test_read_only_methods():
-    for right in ("GET", ["get"], {"GET"}, ("GET",), "get"):
+    for right in ("GET", ["get"], {"GET"}, ("GET",), "get", "GET, HEAD"):
         assert passes(ex.check_read_only_methods, right)
-    for wrong in (["GET", "POST"], "POST", [], "GET, DELETE"):
+    for wrong in (["GET", "POST"], "POST", [], "GET, DELETE", "HEAD"):
         assert not passes(ex.check_read_only_methods, wrong)
+
+
+def test_read_only_methods_never_calls_a_safe_method_a_change(capsys):
+    ex.check_read_only_methods("GET, HEAD, DELETE")
+    said = capsys.readouterr().out
+    assert "DELETE change(s) something" in said and "HEAD" not in said
 
 
 # ------------------------------------------------------------------ lesson 02
@@ -287,6 +293,7 @@ def test_gitignore(tmp_path):
         [".ipynb_checkpoints/", ".env"],
         path,
         "# secrets\n.env\n",
+        "**/.env\n",
     ):
         assert passes(ex.check_gitignore, right), right
     for wrong in (
@@ -295,6 +302,7 @@ def test_gitignore(tmp_path):
         ".env.example\n",
         ".env\n!.env\n",
         ".env/\n",
+        "config/.env\n",
         "",
         tmp_path / "missing",
     ):

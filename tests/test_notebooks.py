@@ -152,3 +152,19 @@ def test_a_fresh_clone_stays_clean_after_install_and_every_lesson(clone: Path, t
     assert (clone / "apicourse.egg-info").is_dir(), "the install did not build the course package here"
     changed = _git(clone, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert changed == [], "git status after installing and running every lesson:\n" + "\n".join(changed)
+
+
+def _start_here_with(answer: str, tmp_path: Path) -> str:
+    nb = nbformat.read(paths.NOTEBOOKS / "00_start_here.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.source.startswith("anthropic_mode = ..."))
+    cell.source = f"anthropic_mode = {answer}"
+    tmp_path.mkdir()
+    path = tmp_path / "00_start_here.ipynb"
+    nbformat.write(nb, path)
+    ran, _ = execute_notebook(path, tmp_path)
+    return json.dumps([c.get("outputs", []) for c in ran.cells], ensure_ascii=False)
+
+
+def test_the_start_here_check_can_fail(tmp_path: Path):
+    assert "Not quite" in _start_here_with('"live"', tmp_path / "wrong")
+    assert "✓ Right: Anthropic is in replay mode" in _start_here_with('"replay"', tmp_path / "right")

@@ -87,3 +87,43 @@ def test_09_production_practices(tmp_path):
     assert "2 hits, 1 misses" in text
     assert "at most 3 in flight" in text
     assert "checks passed" in text
+    # the course text's safe_api_call, run as written against simulated failures, before it is improved
+    assert "Rate limited. Retrying in 1s..." in text and "Server error. Retrying in 2s..." in text
+    assert "Connection error. Retrying in 1s..." in text and "(a simulated answer: no model was asked)" in text
+    assert "→ raised at once: BadRequestError" in text
+    assert "→ Exception: Failed after 2 retries" in text
+    assert "retrying in 0.0s" not in text  # waits under a second are shown in milliseconds
+
+
+def test_10_key_takeaways(tmp_path):
+    _, text = run("10_key_takeaways", tmp_path)
+    assert "APICOURSE_OPENAI_MODEL" in text  # the models in use, and how to change them
+    assert "1,000,000 tokens ≈ 750,000 words" in text
+
+
+def test_every_provider_lesson_says_what_a_replayed_answer_is():
+    import nbformat
+
+    for name in ("05_openai", "06_anthropic", "07_hugging_face", "08_research_assistant", "09_production_practices"):
+        nb = nbformat.read(paths.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        notes = [c.source for c in nb.cells if c.cell_type == "markdown" and "**What is this answer?**" in c.source]
+        assert len(notes) == 1, name
+        assert "written for the course" in notes[0] and "local stand-in" in notes[0] and "[offline stand-in]" in notes[0]
+
+
+def test_the_closing_lesson_has_the_seven_takeaways_and_the_resources():
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(paths.NOTEBOOKS / "10_key_takeaways.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    seed = (paths.ROOT / "tests" / "data" / "takeaways.txt").read_text(encoding="utf-8").strip().split("\n\n")
+    assert len(seed) == 7
+    flat = " ".join(text.split())
+    for takeaway in seed:
+        assert " ".join(takeaway.split()) in flat, takeaway[:60]
+    for link in ("developers.openai.com/api/docs", "platform.claude.com/docs", "huggingface.co/docs",
+                 "deeplearning.ai/short-courses/building-systems-with-chatgpt"):  # fmt: skip
+        assert f"](https://{link}" in text or f"](https://www.{link}" in text, link
+    assert re.search(r"checked.{0,40}2026-12-02|2026-12-02", text) and "Opus 4.6" in text

@@ -100,9 +100,10 @@ def test_live_provider_hosts_bypass_the_cassette(cassette_dir: Path, monkeypatch
     assert kept is not None
 
 
-def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_dir: Path):
+def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_dir: Path, monkeypatch):
     import openai
 
+    monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")  # else the offline stand-in answers (test_sandbox.py)
     apicourse.start("05_openai", quiet=True)
     client = openai.OpenAI()
     with pytest.raises(MissingRecording) as caught:
@@ -112,16 +113,18 @@ def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_di
     assert "notebook: 05_openai" in message
     assert "05_openai.yaml" in message
     assert "OPENAI_API_KEY" in message and "python -m apicourse.record notebooks/05_openai.ipynb" in message
+    assert "APICOURSE_STRICT_REPLAY is set" in message
 
 
-def test_anthropic_wrapping_keeps_the_message_and_does_not_wait(cassette_dir: Path):
+def test_anthropic_wrapping_keeps_the_message_and_does_not_wait(cassette_dir: Path, monkeypatch):
     import anthropic
 
+    monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
     apicourse.start("06_anthropic", quiet=True)
     client = anthropic.Anthropic()
     began = time.perf_counter()
     with pytest.raises(anthropic.APIConnectionError) as caught:
-        client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
     assert time.perf_counter() - began < 2, "replay must not sleep through SDK retries"
     missing = find_missing_recording(caught.value)
     assert missing is not None
@@ -180,3 +183,25 @@ def test_scrubbing_drops_secret_headers_and_retried_failures():
     assert replay.scrub_response({"status": {"code": 529}, "headers": {}}) is None
     kept = replay.scrub_response({"status": {"code": 200}, "headers": {"set-cookie": ["a"], "x-request-id": ["r"]}})
     assert kept["headers"] == {"x-request-id": ["r"]}
+
+
+def test_a_lesson_without_provider_calls_says_so_and_names_no_cassette(monkeypatch):
+    monkeypatch.delenv("APICOURSE_STRICT_REPLAY", raising=False)
+    course = apicourse.start("01_what_is_an_api", quiet=True)
+    try:
+        text = str(course)
+        assert text.count("this lesson makes no") == 3 and "cassettes/" not in text
+    finally:
+        course.stop()
+
+
+def test_a_provider_lesson_names_its_cassette_and_the_offline_stand_in(monkeypatch):
+    monkeypatch.delenv("APICOURSE_STRICT_REPLAY", raising=False)
+    course = apicourse.start("06_anthropic", quiet=True)
+    try:
+        line = next(line for line in str(course).splitlines() if "Anthropic" in line)
+        assert "cassettes/06_anthropic/06_anthropic.yaml" in line and "offline stand-in (labelled)" in line
+        monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
+        assert "unrecorded ones fail (strict)" in str(course)
+    finally:
+        course.stop()
