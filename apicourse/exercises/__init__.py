@@ -1,0 +1,13 @@
+"""Instant checks for the lessons' exercises: ``exercises.check_…(answer)`` prints ``✓ …`` or ``✗ Not yet. …``.
+
+One module per part of the course, all re-exported here (``from apicourse import exercises`` is enough):
+
+* :mod:`~apicourse.exercises.basics` — lessons 01–04 (HTTP, JSON, keys, rate limits) and :class:`Verdict`;
+* :mod:`~apicourse.exercises.sandbox` — the local stand-in a provider check runs the learner's code against;
+* :mod:`~apicourse.exercises.openai_calls` (05), :mod:`~apicourse.exercises.anthropic_calls` (06),
+  :mod:`~apicourse.exercises.hf_calls` (07), :mod:`~apicourse.exercises.research_chain` (08),
+  :mod:`~apicourse.exercises.resilience` (09) — checks that run the learner's own calls.
+"""
+
+from apicourse.exercises.basics import *  # noqa: F403 - the checks of lessons 01-04, as before
+from apicourse.exercises.basics import Verdict
