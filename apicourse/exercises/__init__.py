@@ -1,4 +1,4 @@
-"""Instant checks for the lessons' exercises: ``exercises.check_…(answer)`` prints ``✓ …`` or ``✗ Not yet. …``.
+"""Instant checks for the lessons' exercises: ``exercises.check_…(answer)`` prints ``✓ …`` or ``✗ Not yet…``.
 
 One module per part of the course, all re-exported here (``from apicourse import exercises`` is enough):
 
@@ -11,3 +11,4 @@ One module per part of the course, all re-exported here (``from apicourse import
 
 from apicourse.exercises.basics import *  # noqa: F403 - the checks of lessons 01-04, as before
 from apicourse.exercises.basics import Verdict
+from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answer, check_tool_loop
