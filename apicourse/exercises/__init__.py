@@ -12,3 +12,4 @@ One module per part of the course, all re-exported here (``from apicourse import
 from apicourse.exercises.basics import *  # noqa: F403 - the checks of lessons 01-04, as before
 from apicourse.exercises.basics import Verdict
 from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answer, check_tool_loop
+from apicourse.exercises.anthropic_calls import check_ask_claude, check_tool_round_trip
