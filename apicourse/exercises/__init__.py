@@ -14,3 +14,4 @@ from apicourse.exercises.basics import Verdict
 from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answer, check_tool_loop
 from apicourse.exercises.anthropic_calls import check_ask_claude, check_tool_round_trip
 from apicourse.exercises.hf_calls import check_top_label
+from apicourse.exercises.resilience import check_safe_api_call
