@@ -15,3 +15,9 @@ from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answe
 from apicourse.exercises.anthropic_calls import check_ask_claude, check_tool_round_trip
 from apicourse.exercises.hf_calls import check_top_label
 from apicourse.exercises.resilience import check_safe_api_call
+from apicourse.exercises.research_chain import (
+    check_extract_notes,
+    check_extract_structured,
+    check_research_topic,
+    check_summarize,
+)
