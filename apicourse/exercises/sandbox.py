@@ -99,11 +99,12 @@ class Sandbox:
         from huggingface_hub import InferenceClient
         from huggingface_hub.utils import _http as hf_http
 
+        previous = hf_http._GLOBAL_CLIENT_FACTORY  # whatever the lesson uses, restored afterwards
         hf_http.set_client_factory(self.http_client)
         try:
             yield InferenceClient(api_key="hf_exercise_check")
         finally:
-            hf_http.set_client_factory(hf_http.default_client_factory)
+            hf_http.set_client_factory(previous)
             hf_http.close_session()
 
     def calls(self, path: str) -> list[Any]:
