@@ -7,8 +7,10 @@ Each lesson's first code cell is::
 * **live**   – that provider's key is set (in the environment or in ``.env``): its calls go to the
   real API and never pass through a cassette.
 * **replay** – no key: its calls are answered from ``cassettes/<notebook>/<notebook>.yaml`` and
-  nothing leaves the machine. Placeholder keys are set so the SDKs construct, retry waits are
-  zero, Hugging Face telemetry is off.
+  nothing leaves the machine; a call with no recording (a changed prompt) is answered by the offline
+  stand-in, labelled as such (:mod:`apicourse.sandbox`; ``APICOURSE_STRICT_REPLAY=1`` makes it fail
+  instead). Placeholder keys are set so the SDKs construct, retry waits are zero, Hugging Face
+  telemetry is off.
 * **record** – only under ``python -m apicourse.record``: calls go out and are written, scrubbed,
   to the cassette.
 
@@ -211,6 +213,13 @@ def missing_recording_message(cassette: Any, request: Any, detail: str = "") -> 
         f"  2. re-record the cassette: python -m apicourse.record notebooks/{notebook}.ipynb "
         "(needs the provider keys)."
     )
+    from apicourse import sandbox
+
+    if provider is not None and sandbox.strict():
+        lines.append(
+            "(APICOURSE_STRICT_REPLAY is set, so the offline stand-in does not answer unrecorded calls;"
+            " unset it to let it.)"
+        )
     if detail:
         lines += ["", "What vcrpy compared:", detail]
     return "\n".join(lines)
@@ -265,7 +274,10 @@ class Session:
             return f"{provider.key_var} is set: calls reach {provider.hosts[0]} and may cost money"
         if mode is Mode.RECORD:
             return f"calls go out and are written to {cassette}"
-        return f"answered from {cassette}; add {provider.key_var} to .env to go live"
+        from apicourse import sandbox
+
+        others = "unrecorded calls fail (strict)" if sandbox.strict() else "others by the offline stand-in"
+        return f"recorded calls from {cassette}, {others}; add {provider.key_var} to .env to go live"
 
     def banner_lines(self) -> list[str]:
         """The banner as text lines."""
@@ -356,7 +368,9 @@ def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quie
     elif session.replaying:
         live_hosts = [h for p in PROVIDERS if modes[p.name] is Mode.LIVE for h in p.hosts]
         session._context = _replayer(cassette_file, ignore_hosts=live_hosts)
-        from apicourse import pacing
+        from apicourse import pacing, sandbox
+
+        sandbox.install(notebook)  # an unrecorded call gets the offline stand-in's labelled answer
 
         pacing.install()  # replayed streams arrive event by event (APICOURSE_STREAM_DELAY=0: at once)
     if session._context is not None:

@@ -1,8 +1,10 @@
 """The research assistant's widget: pick a provider, enter a topic, get structured notes.
 
-Live (that provider's key is set) the topic is free text. In replay only the topics in the
-notebook's cassette have answers — any other topic would be a request with no recording — so the
-widget offers exactly those, in a dropdown, and says why::
+Live (that provider's key is set) the topic is free text. In replay it is free text too, with the
+topics in the notebook's cassette offered as suggestions: those replay their recordings, any other topic
+is answered by the offline stand-in (:mod:`apicourse.sandbox`), labelled as such. With strict replay
+(``APICOURSE_STRICT_REPLAY=1``) only the recorded topics have answers, so the widget offers exactly
+those, in a dropdown, and says why::
 
     from apicourse.topic_picker import TopicPicker
     TopicPicker(course)          # shows itself in a notebook
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from apicourse import research
+from apicourse import research, sandbox
 from apicourse.replay import provider_for_host
 
 PREFIX = research.summary_prompt("")
@@ -62,7 +64,7 @@ def recorded_topics(cassette_file: Path, provider: str) -> list[str]:
 
 
 class TopicPicker:
-    """Provider buttons, a topic field (free text live, recorded topics in replay), a button, the result.
+    """Provider buttons, a topic field (free text; recorded topics only under strict replay), a button, the result.
 
     ``run`` does the research (default :func:`apicourse.research.research_topic`); tests pass a fake.
     """
@@ -111,12 +113,22 @@ class TopicPicker:
                 placeholder="e.g. solid-state batteries", description="Topic", layout=w.Layout(width="60%")
             )
             self.note.value = "<i>Live: any topic works. Each run makes 2–3 API calls on your key.</i>"
+        elif not sandbox.strict():
+            topics = recorded_topics(self.course.cassette_file, self.provider)
+            self.topic_input = w.Combobox(
+                options=topics, placeholder=topics[0] if topics else "any topic", description="Topic",
+                ensure_option=False, layout=w.Layout(width="60%"),
+            )  # fmt: skip
+            self.note.value = (
+                "<i>Offline: the suggested topics replay their recordings; any other topic is answered by the "
+                "course's offline stand-in — labelled, not a model. Add a key to <code>.env</code> to go live.</i>"
+            )
         else:
             topics = recorded_topics(self.course.cassette_file, self.provider)
             self.topic_input = w.Dropdown(options=topics, description="Topic", layout=w.Layout(width="60%"))
             self.note.value = (
-                "<i>Replay: these are the topics recorded in this notebook's cassette. Any other topic would "
-                "be a request with no recorded answer. Add a key to <code>.env</code> for free text.</i>"
+                "<i>Strict replay: these are the topics recorded in this notebook's cassette. Any other topic "
+                "would be a request with no recorded answer. Add a key to <code>.env</code> for free text.</i>"
             )
         self.topic_box.children = (self.topic_input,)
 

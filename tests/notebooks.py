@@ -22,7 +22,9 @@ PROVIDER_KEY_VARS = tuple(p.key_var for p in PROVIDERS) + ("HUGGING_FACE_HUB_TOK
 
 def keyless_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a learner with no key, whose .env, ledger, grader cache and IPython profile live
-    in ``tmp`` (nothing is written to the real home directory)."""
+    in ``tmp`` (nothing is written to the real home directory). Replay is strict (a call the cassette
+    lacks fails instead of reaching the offline stand-in) unless ``extra`` sets
+    ``APICOURSE_STRICT_REPLAY=0``."""
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEY_VARS and not k.startswith("APICOURSE_")}
     ipython_dir = tmp / "ipython"
     startup = ipython_dir / "profile_default" / "startup"
@@ -35,6 +37,7 @@ def keyless_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str
         APICOURSE_LEDGER_URL=f"sqlite:///{tmp / 'ledger.db'}",
         APICOURSE_CACHE_DIR=str(tmp / "grader-cache"),
         APICOURSE_STREAM_DELAY="0",
+        APICOURSE_STRICT_REPLAY="1",
         MPLBACKEND="Agg",
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HOME=str(tmp / "hf-home"),

@@ -122,6 +122,12 @@ def test_only_openai_goes_live(cassette_dir: Path, standin: StandIn, monkeypatch
         assert message.content[0].text.startswith("Hello")  # type: ignore[union-attr]
         labels = InferenceClient().text_classification("I love this", model=CLASSIFIER)
         assert labels[0].label == "POSITIVE"
+        # an unrecorded Anthropic call is answered by the offline stand-in, in-process: still no server
+        offline = anthropic.Anthropic(max_retries=0).messages.with_raw_response.create(
+            model=SONNET, max_tokens=50, messages=[{"role": "user", "content": "never recorded"}]
+        )
+        assert offline.headers["x-apicourse-sandbox"] == "1" and pool.hosts == ["api.openai.com"]
+        monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
         with pytest.raises(anthropic.APIConnectionError) as missing:
             anthropic.Anthropic(max_retries=0).messages.create(
                 model=SONNET, max_tokens=50, messages=[{"role": "user", "content": "never recorded"}]
@@ -139,6 +145,11 @@ def test_forced_replay_keeps_openai_offline(cassette_dir: Path, monkeypatch: pyt
     course = apicourse.start("zz_live", quiet=True)
     try:
         assert not course.is_live("openai")
+        offline = openai.OpenAI(max_retries=0).chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Say hello"}]
+        )
+        assert offline.headers["x-apicourse-sandbox"] == "1", "answered by the offline stand-in, not the API"
+        monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
         with pytest.raises(replay.MissingRecording):
             openai.OpenAI(max_retries=0).chat.completions.create(
                 model="gpt-4o", messages=[{"role": "user", "content": "Say hello"}]

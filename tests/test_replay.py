@@ -100,9 +100,10 @@ def test_live_provider_hosts_bypass_the_cassette(cassette_dir: Path, monkeypatch
     assert kept is not None
 
 
-def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_dir: Path):
+def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_dir: Path, monkeypatch):
     import openai
 
+    monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")  # else the offline stand-in answers (test_sandbox.py)
     apicourse.start("05_openai", quiet=True)
     client = openai.OpenAI()
     with pytest.raises(MissingRecording) as caught:
@@ -112,16 +113,18 @@ def test_missing_recording_names_notebook_cassette_request_and_fixes(cassette_di
     assert "notebook: 05_openai" in message
     assert "05_openai.yaml" in message
     assert "OPENAI_API_KEY" in message and "python -m apicourse.record notebooks/05_openai.ipynb" in message
+    assert "APICOURSE_STRICT_REPLAY is set" in message
 
 
-def test_anthropic_wrapping_keeps_the_message_and_does_not_wait(cassette_dir: Path):
+def test_anthropic_wrapping_keeps_the_message_and_does_not_wait(cassette_dir: Path, monkeypatch):
     import anthropic
 
+    monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
     apicourse.start("06_anthropic", quiet=True)
     client = anthropic.Anthropic()
     began = time.perf_counter()
     with pytest.raises(anthropic.APIConnectionError) as caught:
-        client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
     assert time.perf_counter() - began < 2, "replay must not sleep through SDK retries"
     missing = find_missing_recording(caught.value)
     assert missing is not None

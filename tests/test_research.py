@@ -171,9 +171,24 @@ def fake_research(calls):
     return run
 
 
-def test_replay_offers_only_recorded_topics_and_says_why(cassette):
+def test_offline_takes_free_text_and_suggests_the_recorded_topics(cassette, monkeypatch):
     import ipywidgets
 
+    monkeypatch.delenv("APICOURSE_STRICT_REPLAY", raising=False)
+    calls = []
+    picker = topic_picker.TopicPicker(FakeCourse(cassette), run=fake_research(calls))
+    assert isinstance(picker.topic_input, ipywidgets.Combobox) and not picker.topic_input.ensure_option
+    assert list(picker.topic_input.options) == ["tides", "volcanoes"]
+    assert "offline stand-in" in picker.note.value and "not a model" in picker.note.value
+    picker.topic_input.value = "the history of the bicycle"
+    picker.button.click()
+    assert calls == [("the history of the bicycle", "anthropic")]
+
+
+def test_strict_replay_offers_only_recorded_topics_and_says_why(cassette, monkeypatch):
+    import ipywidgets
+
+    monkeypatch.setenv("APICOURSE_STRICT_REPLAY", "1")
     calls = []
     picker = topic_picker.TopicPicker(FakeCourse(cassette), run=fake_research(calls))
     assert isinstance(picker.topic_input, ipywidgets.Dropdown)
@@ -194,8 +209,8 @@ def test_live_takes_free_text(cassette):
     picker.topic_input.value = "  solid-state batteries "
     picker.research()
     assert calls == [("solid-state batteries", "anthropic")]
-    picker.provider_buttons.value = "openai"  # OpenAI still replays here
-    assert isinstance(picker.topic_input, ipywidgets.Dropdown)
+    picker.provider_buttons.value = "openai"  # OpenAI still replays here: free text, recorded suggestions
+    assert isinstance(picker.topic_input, ipywidgets.Combobox)
 
 
 def test_empty_topic_does_not_call_the_model(cassette):

@@ -86,8 +86,14 @@ __all__ = ["StandIn", "create_app"]
 log = logging.getLogger("apicourse.standin")
 
 
-def create_app(notebook: str | None = None, answers_dir: Path | None = None) -> FastAPI:
+def create_app(
+    notebook: str | None = None, answers_dir: Path | None = None, sandbox: bool = False
+) -> FastAPI:
     """The stand-in as a FastAPI app (answers re-read on every request, so edits apply at once).
+
+    ``sandbox=True`` serves the offline sandbox (:mod:`apicourse.sandbox`): every text it answers is
+    labelled as the offline stand-in's, and requests nothing authored covers get an improvised answer
+    (:mod:`apicourse.standin.improvise`).
 
     >>> from fastapi.testclient import TestClient
     >>> client = TestClient(create_app())
@@ -98,6 +104,7 @@ def create_app(notebook: str | None = None, answers_dir: Path | None = None) -> 
 
     app = FastAPI(title="apicourse stand-in", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.notebook = notebook
+    app.state.sandbox = sandbox
     directory = answers_dir or _answers.ANSWERS_DIR
     app.state.answers = lambda: _answers.load_all(directory)
     app.state.seen = []  # (method, path) of every request, for the record command's report

@@ -36,6 +36,8 @@ class Query:
     tool_result: str | None = None  # set when the last turn carries a tool result
     tool_names: tuple[str, ...] = ()  # the tools the request offers
     params: dict[str, Any] = field(default_factory=dict)  # the request's top-level fields
+    tool_specs: tuple[dict[str, Any], ...] = ()  # each offered tool: name, description, parameters (JSON schema)
+    wants_json: dict[str, Any] | None = None  # None: text; {}: JSON asked for; else the JSON schema asked for
 
 
 @dataclass
@@ -161,9 +163,12 @@ def _ordered(files: dict[str, AnswerFile], notebook: str | None) -> list[AnswerF
     return chosen
 
 
-def resolve(query: Query, files: dict[str, AnswerFile], notebook: str | None = None, seed: int = 0) -> Reply:
+def resolve(
+    query: Query, files: dict[str, AnswerFile], notebook: str | None = None, seed: int = 0, use_defaults: bool = True
+) -> Reply:
     """Pick the reply for ``query``: the first matching entry of the notebook's file, then of
-    ``_defaults.yaml``; else the notebook's ``default:``; else a fallback that says what to add.
+    ``_defaults.yaml``; else the notebook's ``default:`` (unless ``use_defaults`` is false); else a
+    fallback that says what to add.
 
     >>> q = Query("openai", "chat.completions", "gpt-4o", user_text="Say hi")
     >>> f = {"nb": AnswerFile("nb", [Entry("nb#0", match=("hi",), text="Hello!")], None)}
@@ -172,13 +177,23 @@ def resolve(query: Query, files: dict[str, AnswerFile], notebook: str | None = N
     """
     ordered = _ordered(files, notebook)
     chosen = next((e for f in ordered for e in f.entries if e.matches(query)), None)
-    if chosen is None:
+    if chosen is None and use_defaults:
         chosen = next(
             (f.default for f in ordered if f.default is not None and f.default.matches(query)), None
         )
     if chosen is None:
         chosen = Entry("fallback", text=FALLBACK_TEXT.format(notebook=notebook or "NN_notebook"))
     return _reply(chosen, query, seed)
+
+
+def reply_for(state: Any, query: Query, seed: int = 0) -> Reply:
+    """The reply a stand-in app (its ``app.state``) gives ``query``: authored, or the offline sandbox's
+    labelled answer when the app serves the sandbox (see :mod:`apicourse.standin.improvise`)."""
+    if getattr(state, "sandbox", False):
+        from apicourse.standin.improvise import sandbox_reply
+
+        return sandbox_reply(query, state.answers(), state.notebook, seed)
+    return resolve(query, state.answers(), state.notebook, seed)
 
 
 class _Lenient(dict):  # type: ignore[type-arg]

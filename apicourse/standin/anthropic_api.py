@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from apicourse.standin import catalog
-from apicourse.standin.answers import Query, Reply, resolve
+from apicourse.standin import validation
+from apicourse.standin.answers import Query, Reply, reply_for
+from apicourse.standin.improvise import LABEL, json_wanted
 from apicourse.standin.common import (
     STANDIN_HEADER,
     bearer_key,
@@ -100,7 +101,12 @@ def messages_query(body: dict[str, Any]) -> Query:
                 r["content"] if isinstance(r.get("content"), str) else _text(r.get("content"))
                 for r in results
             )
-    tools = tuple(str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict))
+    specs = tuple(
+        {"name": str(t.get("name", "")), "description": t.get("description"), "parameters": t.get("input_schema")}
+        for t in body.get("tools") or []
+        if isinstance(t, dict)
+    )
+    output_format = (body.get("output_config") or {}).get("format")
     return Query(
         provider="anthropic",
         api="messages",
@@ -108,8 +114,10 @@ def messages_query(body: dict[str, Any]) -> Query:
         user_text=user_text,
         system=_text(body.get("system")),
         tool_result=tool_result,
-        tool_names=tools,
+        tool_names=tuple(s["name"] for s in specs),
         params={k: v for k, v in body.items() if k not in ("messages", "tools", "system")},
+        tool_specs=specs,
+        wants_json=json_wanted(output_format, user_text, _text(body.get("system"))),
     )
 
 
@@ -198,17 +206,11 @@ async def messages(request: Request) -> Response:
     if rejected_key(key):
         return error(401, "invalid x-api-key", seed)
     body = json.loads(raw or b"{}")
-    model = str(body.get("model", ""))
-    if not model:
-        return error(400, "model: Field required", seed)
-    if body.get("max_tokens") is None:
-        return error(400, "max_tokens: Field required", seed)
-    if catalog.is_retired(model):
-        return error(404, f"model: {model}", seed)
-    if not body.get("messages"):
-        return error(400, "messages: at least one message is required", seed)
-    state = request.app.state
-    reply = resolve(messages_query(body), state.answers(), state.notebook, seed[0])
+    found = validation.refusal("messages", body)
+    if found is not None:
+        sandbox = getattr(request.app.state, "sandbox", False)
+        return error(found.status, f"{found.message} {LABEL}" if sandbox else found.message, seed)
+    reply = reply_for(request.app.state, messages_query(body), seed[0])
     if reply.is_error:
         return error(reply.status or 500, reply.error, seed)
     final = message_object(body, reply, seed)

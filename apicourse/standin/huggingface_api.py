@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from apicourse.standin import catalog, openai_api
-from apicourse.standin.answers import Query, resolve
+from apicourse.standin import catalog, openai_api, validation
+from apicourse.standin.answers import Query, reply_for
 from apicourse.standin.common import (
     STANDIN_HEADER,
     bearer_key,
@@ -70,11 +70,11 @@ async def _chat(request: Request, provider: str) -> Response:
     model = str(body.get("model", ""))
     if catalog.is_retired(model):
         return error(404, f"Model {model} does not exist", seed)
+    found = validation.refusal("hf.chat", body)
+    if found is not None:
+        return error(found.status, found.message, seed)
     query = openai_api.chat_query(body, provider="huggingface", api="hf.chat")
-    state = request.app.state
-    replies = [
-        resolve(query, state.answers(), state.notebook, seed[0] + i) for i in range(int(body.get("n") or 1))
-    ]
+    replies = [reply_for(request.app.state, query, seed[0] + i) for i in range(int(body.get("n") or 1))]
     if replies[0].is_error:
         return error(replies[0].status or 500, replies[0].error, seed)
     served_by = "together" if provider == "auto" else provider
@@ -147,7 +147,7 @@ def sentiment(text: str) -> list[dict[str, Any]]:
 
 def _classify(request: Request, body: dict[str, Any], model: str, seed: bytes) -> Response:
     query = _query(body, model, "hf.text-classification")
-    reply = resolve(query, request.app.state.answers(), request.app.state.notebook, seed[0])
+    reply = reply_for(request.app.state, query, seed[0])
     if reply.is_error:
         return error(reply.status or 500, reply.error, seed)
     labels = reply.labels or sentiment(query.user_text)
@@ -157,8 +157,11 @@ def _classify(request: Request, body: dict[str, Any], model: str, seed: bytes) -
     return json_response([labels], 200, headers(seed))
 
 
-def png_for(prompt: str, width: int = 256, height: int = 256, options: dict[str, Any] | None = None) -> bytes:
-    """A small, deterministic PNG for a prompt: a sky, a sun and hills in colours drawn from its hash.
+def png_for(
+    prompt: str, width: int = 256, height: int = 256, options: dict[str, Any] | None = None, stamp: bool = False
+) -> bytes:
+    """A small, deterministic PNG for a prompt: a sky, a sun and hills in colours drawn from its hash
+    (``stamp``: with "offline stand-in" written across it, the sandbox's placeholder).
 
     >>> png_for("a red fox")[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
     True
@@ -184,6 +187,9 @@ def png_for(prompt: str, width: int = 256, height: int = 256, options: dict[str,
         x0 = -width // 3 + (h[13 + i] % (width // 2))
         colour = tuple(max(0, c - 18 * i) for c in land)
         draw.ellipse([x0, top, x0 + width * 3 // 2, top + height], fill=colour)
+    if stamp:
+        draw.rectangle([0, height - 22, width, height], fill=(0, 0, 0))
+        draw.text((6, height - 17), "offline stand-in: not a model's image", fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -191,11 +197,11 @@ def png_for(prompt: str, width: int = 256, height: int = 256, options: dict[str,
 
 def _image(request: Request, body: dict[str, Any], model: str, seed: bytes) -> Response:
     query = _query(body, model, "hf.text-to-image")
-    reply = resolve(query, request.app.state.answers(), request.app.state.notebook, seed[0])
+    reply = reply_for(request.app.state, query, seed[0])
     if reply.is_error:
         return error(reply.status or 500, reply.error, seed)
     params = body.get("parameters") or {}
     width = min(int(reply.image.get("width") or params.get("width") or 256), 512)
     height = min(int(reply.image.get("height") or params.get("height") or 256), 512)
-    png = png_for(query.user_text, width, height, reply.image)
+    png = png_for(query.user_text, width, height, reply.image, stamp=getattr(request.app.state, "sandbox", False))
     return Response(png, 200, media_type="image/png", headers={STANDIN_HEADER: "1", **headers(seed)})

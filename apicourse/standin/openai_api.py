@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from apicourse.standin import catalog
-from apicourse.standin.answers import Query, Reply, resolve
+from apicourse.standin import validation
+from apicourse.standin.answers import Query, Reply, reply_for
+from apicourse.standin.improvise import LABEL, json_wanted
 from apicourse.standin.common import (
     STANDIN_HEADER,
     bearer_key,
@@ -80,14 +82,13 @@ def _auth_error(request: Request, seed: bytes) -> Response | None:
     return None
 
 
-def _model_error(model: str, seed: bytes) -> Response | None:
-    if not model:
-        return error(400, "you must provide a model parameter", seed, param="model")
-    if catalog.is_retired(model):
-        return error(
-            404, f"The model `{model}` does not exist or you do not have access to it.", seed, param="model"
-        )
-    return None
+def refused(request: Request, api: str, body: dict[str, Any], seed: bytes) -> Response | None:
+    """OpenAI's error for a request the real API refuses (see :mod:`apicourse.standin.validation`)."""
+    found = validation.refusal(api, body)
+    if found is None:
+        return None
+    message = f"{found.message} {LABEL}" if getattr(request.app.state, "sandbox", False) else found.message
+    return error(found.status, message, seed, code=found.code, param=found.param)
 
 
 def _text(content: Any) -> str:
@@ -113,8 +114,9 @@ def chat_query(body: dict[str, Any], provider: str = "openai", api: str = "chat.
         if message.get("role") != "tool":
             break
         trailing_tools.insert(0, _text(message.get("content")))
-    tools = tuple(
-        (t.get("function") or {}).get("name", "") for t in body.get("tools") or [] if isinstance(t, dict)
+    specs = tuple(
+        {"name": str(f.get("name", "")), "description": f.get("description"), "parameters": f.get("parameters")}
+        for f in ((t.get("function") or {}) for t in body.get("tools") or [] if isinstance(t, dict))
     )
     return Query(
         provider=provider,
@@ -123,8 +125,10 @@ def chat_query(body: dict[str, Any], provider: str = "openai", api: str = "chat.
         user_text=user_text,
         system=system,
         tool_result="\n".join(trailing_tools) if trailing_tools else None,
-        tool_names=tools,
+        tool_names=tuple(s["name"] for s in specs),
         params={k: v for k, v in body.items() if k not in ("messages", "tools")},
+        tool_specs=specs,
+        wants_json=json_wanted(body.get("response_format"), user_text, system),
     )
 
 
@@ -243,8 +247,7 @@ def chat_chunks(body: dict[str, Any], replies: list[Reply], seed: bytes, model: 
 
 def _replies(request: Request, query: Query, body: dict[str, Any], seed: bytes) -> list[Reply]:
     n = int(body.get("n") or 1)
-    state = request.app.state
-    return [resolve(query, state.answers(), state.notebook, seed[0] + i) for i in range(n)]
+    return [reply_for(request.app.state, query, seed[0] + i) for i in range(n)]
 
 
 def _reply_error(reply: Reply, seed: bytes) -> Response:
@@ -283,11 +286,9 @@ async def chat_completions(request: Request) -> Response:
     if failed:
         return failed
     body = json.loads(raw or b"{}")
-    failed = _model_error(str(body.get("model", "")), seed)
+    failed = refused(request, "chat.completions", body, seed)
     if failed:
         return failed
-    if not body.get("messages"):
-        return error(400, "[] is too short - 'messages'", seed, param="messages")
     replies = _replies(request, chat_query(body), body, seed)
     if replies[0].is_error:
         return _reply_error(replies[0], seed)
@@ -329,7 +330,11 @@ def responses_query(body: dict[str, Any]) -> Query:
         for i in items
         if isinstance(i, dict) and i.get("role") in ("system", "developer")
     )
-    tools = tuple(str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict))
+    specs = tuple(
+        {"name": str(t.get("name", "")), "description": t.get("description"), "parameters": t.get("parameters")}
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and t.get("type", "function") == "function"
+    )
     return Query(
         provider="openai",
         api="responses",
@@ -337,8 +342,10 @@ def responses_query(body: dict[str, Any]) -> Query:
         user_text=user_text,
         system=system,
         tool_result="\n".join(outputs) if outputs else None,
-        tool_names=tools,
+        tool_names=tuple(s["name"] for s in specs),
         params={k: v for k, v in body.items() if k not in ("input", "tools")},
+        tool_specs=specs,
+        wants_json=json_wanted((body.get("text") or {}).get("format"), user_text, system),
     )
 
 
@@ -477,11 +484,10 @@ async def responses(request: Request) -> Response:
     if failed:
         return failed
     body = json.loads(raw or b"{}")
-    failed = _model_error(str(body.get("model", "")), seed)
+    failed = refused(request, "responses", body, seed)
     if failed:
         return failed
-    state = request.app.state
-    reply = resolve(responses_query(body), state.answers(), state.notebook, seed[0])
+    reply = reply_for(request.app.state, responses_query(body), seed[0])
     if reply.is_error:
         return _reply_error(reply, seed)
     final = response_object(body, reply, seed, catalog.openai_snapshot(str(body["model"])))
