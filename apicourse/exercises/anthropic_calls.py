@@ -54,15 +54,15 @@ def check_ask_claude(ask_claude: Callable[[Any, str], Any]) -> Verdict:
         for question, answer in CLAUDE_QUESTIONS.items():
             before = len(box.calls(MESSAGES))
             outcome = run(ask_claude, box.anthropic(), question)
+            calls = box.calls(MESSAGES)[before:]
+            if calls and any(role_of(m) == "system" for m in calls[-1].get("messages", [])):
+                return _hint("Anthropic's messages have no 'system' role (the API refuses it): "
+                             "the system prompt travels another way.")  # fmt: skip
             if (hint := failed_run(outcome, "ask_claude")) is not None:
                 return hint
-            calls = box.calls(MESSAGES)[before:]
             if not calls:
                 return no_request(outcome, "ask_claude", "client.messages.create(...)")
             body = calls[-1]
-            if any(role_of(m) == "system" for m in body.get("messages", [])):
-                return _hint("Anthropic's messages have no 'system' role (the API refuses it): "
-                             "the system prompt travels another way.")  # fmt: skip
             if not text_of(body.get("system")).strip():
                 return _hint("There's no system prompt: tell Claude how to behave for the whole conversation.")
             if not any(question in text_of(m.get("content")) for m in body.get("messages", [])):
@@ -132,6 +132,8 @@ def check_tool_round_trip(
     with Sandbox(answers) as box:
         outcome = run(ask_with_tool, box.anthropic(), use_it)
         calls = box.calls(MESSAGES)
+        if len(calls) > 1 and (problem := round_trip_problem(calls[1], result)) is not None:
+            return _hint(problem)  # said before the API's own refusal, which names less
         after = " (after Claude answered with a text block and a tool_use block)" if calls else ""
         if (hint := failed_run(outcome, "ask_with_tool", after)) is not None:
             return hint

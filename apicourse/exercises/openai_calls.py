@@ -34,9 +34,18 @@ def failed_run(outcome: Outcome, name: str, after: str = "") -> Verdict | None:
         return _hint(f"{name} was still running after 20 s. Does every loop in it end?")
     if outcome.error is not None:
         error = outcome.error
-        detail = getattr(error, "message", None) or str(error)
-        return _hint(f"{name} raised {type(error).__name__}: {detail[:200]}{after}")
+        return _hint(f"{name} raised {type(error).__name__}: {error_detail(error)[:200]}{after}")
     return None
+
+
+def error_detail(error: BaseException) -> str:
+    """An SDK error's own message (the provider's ``error.message``), else ``str(error)``."""
+    body = getattr(error, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
+            return inner["message"]
+    return getattr(error, "message", None) or str(error)
 
 
 def no_request(outcome: Outcome, name: str, call: str) -> Verdict:
@@ -222,6 +231,8 @@ def check_tool_loop(
     with Sandbox(answers) as box:
         outcome = run(ask_with_tool, box.openai(), use_it)
         calls = box.calls(CHAT)
+        if len(calls) > 1 and (problem := tool_round_trip_problem(calls[1], result)) is not None:
+            return _hint(problem)  # said before the API's own refusal, which names less
         after = " (after the model asked for the tool)" if calls else ""
         if (hint := failed_run(outcome, "ask_with_tool", after)) is not None:
             return hint
