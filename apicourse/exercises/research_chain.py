@@ -185,6 +185,11 @@ def check_research_topic(research_topic: Callable[[Any, str], Any]) -> Verdict:
 # --------------------------------------------------------------------------- step 4: structured outputs
 
 
+# Structured outputs, as the pinned SDKs send them: anthropic resources/messages/messages.py (Messages.parse turns
+# output_format=<pydantic model> into output_config={"format": {"type": "json_schema", "schema": ...}}; its
+# lib/_parse/_transform.py moves constraints the API does not enforce, e.g. minItems, into the description);
+# openai lib/_parsing/_completions.py (type_to_response_format_param: {"type": "json_schema", "json_schema":
+# {"name", "schema", "strict": True}}).
 def _schema_in(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     fmt = (body.get("output_config") or {}).get("format") or body.get("output_format") or {}
     return fmt.get("schema") if fmt.get("type") == "json_schema" else None

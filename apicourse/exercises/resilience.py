@@ -32,7 +32,10 @@ from apicourse.exercises.basics import Verdict, _hint, _ok
 from apicourse.exercises.sandbox import describe, run
 
 ANSWER = "The call worked. (a simulated answer, written for this check)"
-ERRORS = {  # status → Anthropic's error type (docs.anthropic.com, "Errors": HTTP errors)
+# Status → Anthropic's error type, as on the "Errors" page of Anthropic's API docs (429 rate_limit_error, 529
+# overloaded_error, 500 api_error …). The pinned SDK's classes are in anthropic/_exceptions.py, each naming its
+# status: 429 RateLimitError; 529 OverloadedError and 503 ServiceUnavailableError, both InternalServerError.
+ERRORS = {
     400: ("invalid_request_error", "messages: text content blocks must be non-empty"),
     401: ("authentication_error", "invalid x-api-key"),
     429: ("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),

@@ -10,7 +10,8 @@ reads :attr:`Sandbox.sent` — every request the function made, as parsed JSON::
     >>> reply.choices[0].message.content, box.sent[0].path, box.sent[0].body["model"]
     ('Paris.', '/v1/chat/completions', 'gpt-4o')
 
-The clients send to 127.0.0.1 only, so a replaying lesson (whose recorder lets local traffic through)
+Not to be confused with :mod:`apicourse.sandbox`, which answers a *lesson's* unrecorded calls; this one
+answers a *check's*, with replies the check chose. The clients send to 127.0.0.1 only, so a replaying lesson (whose recorder lets local traffic through)
 never mistakes a check's request for one of its own; nothing the check sends leaves the machine, and
 nothing it answers comes from a model.
 """
