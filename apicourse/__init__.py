@@ -16,7 +16,7 @@ course plumbing        ``replay`` (live / replay / record), ``paths``, ``models`
                        ``pacing`` (replayed streams arrive at a readable pace), ``guard`` (nothing
                        leaves 127.0.0.1 in the tests), ``secrets`` (the key scanner)
 lessons 01–04          ``practice`` (the practice API), ``widgets`` (request builder, backoff
-                       timeline), ``backoff`` (delays, jitter, Retry-After), ``exercises`` (checks, one module per part of the course)
+                       timeline), ``backoff`` (delays, jitter, Retry-After), ``exercises`` (checks)
 lessons 05–07          ``live_errors`` (what a live 401/402/404/429/5xx/529 means and its fix)
 lesson 08              ``research`` (the validated two-step chain), ``topic_picker`` (its widget)
 lesson 09              ``retries``, ``timeouts``, ``call_log``, ``costs``, ``caching``, ``batching``,

@@ -142,6 +142,7 @@ def _without_summary(client, summary):
     ("answer", "hint"),
     [
         (lambda c, s: None, "sends nothing yet"),
+        (lambda c, s: research.ResearchNotes.model_validate_json(s), "raised ValidationError"),
         (_without_summary, "must carry the summary"),
         (_json_loads_only, "validate the reply"),
         (_no_reask, "gave up after one reply"),

@@ -109,8 +109,11 @@ def _extraction_case(extract_notes: Callable[..., Any], label: str, first: str, 
     with Sandbox(answers, default=second) as box:
         outcome = run(extract_notes, box.anthropic(), SUMMARY)
         calls = box.calls(MESSAGES)
-    if not calls and outcome.error is None:
-        return no_request(outcome, "extract_notes", "the second call, with the extraction prompt").message
+    if not calls:
+        hint = failed_run(outcome, "extract_notes")
+        if hint is None:
+            hint = no_request(outcome, "extract_notes", "the extraction call")
+        return hint.message.removeprefix("✗ Not yet. ")
     if not any("rocky hollows" in text_of(m.get("content")) for m in calls[0].get("messages", [])):
         return "The extraction request must carry the summary extract_notes was given."
     if len(calls) > 2:
