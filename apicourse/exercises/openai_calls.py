@@ -308,7 +308,10 @@ def check_stream_answer(stream_answer: Callable[[Any, str], Any]) -> Verdict:
         if (hint := token_limit_hint(body)) is not None:
             return hint
         plain = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
-        reference = box.openai().chat.completions.create(**plain)
+        try:  # the same request without streaming: the text and usage the stream must add up to
+            reference = box.openai().chat.completions.create(**plain)
+        except Exception as exc:  # e.g. an option that only a stream accepts
+            return _hint(f"The check could not repeat your request without streaming: {error_detail(exc)[:200]}")
     text, usage = _text_and_usage(outcome.value)
     expected = reference.choices[0].message.content
     if not isinstance(text, str):
