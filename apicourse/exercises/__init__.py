@@ -9,13 +9,14 @@ One module per part of the course, all re-exported here (``from apicourse import
   :mod:`~apicourse.exercises.resilience` (09) — checks that run the learner's own calls.
 """
 
+# re-exported, so `exercises.check_…` works in every lesson
 from apicourse.exercises.basics import *  # noqa: F403 - the checks of lessons 01-04, as before
-from apicourse.exercises.basics import Verdict
-from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answer, check_tool_loop
-from apicourse.exercises.anthropic_calls import check_ask_claude, check_tool_round_trip
-from apicourse.exercises.hf_calls import check_top_label
-from apicourse.exercises.resilience import check_safe_api_call
-from apicourse.exercises.research_chain import (
+from apicourse.exercises.basics import Verdict  # noqa: F401
+from apicourse.exercises.openai_calls import check_ask_tutor, check_stream_answer, check_tool_loop  # noqa: F401
+from apicourse.exercises.anthropic_calls import check_ask_claude, check_tool_round_trip  # noqa: F401
+from apicourse.exercises.hf_calls import check_top_label  # noqa: F401
+from apicourse.exercises.resilience import check_safe_api_call  # noqa: F401
+from apicourse.exercises.research_chain import (  # noqa: F401
     check_extract_notes,
     check_extract_structured,
     check_research_topic,

@@ -11,9 +11,9 @@ reads :attr:`Sandbox.sent` — every request the function made, as parsed JSON::
     ('Paris.', '/v1/chat/completions', 'gpt-4o')
 
 Not to be confused with :mod:`apicourse.sandbox`, which answers a *lesson's* unrecorded calls; this one
-answers a *check's*, with replies the check chose. The clients send to 127.0.0.1 only, so a replaying lesson (whose recorder lets local traffic through)
-never mistakes a check's request for one of its own; nothing the check sends leaves the machine, and
-nothing it answers comes from a model.
+answers a *check's*, with replies the check chose. The clients send to 127.0.0.1 only, so a replaying
+lesson (whose recorder lets local traffic through) never mistakes a check's request for one of its own;
+nothing the check sends leaves the machine, and nothing it answers comes from a model.
 """
 
 from __future__ import annotations
