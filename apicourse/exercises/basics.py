@@ -1,4 +1,4 @@
-"""Instant checks for the "Try it" cells of lessons 01–04.
+"""Instant checks for the "Try it" cells of lessons 01–04, and the :class:`Verdict` every check returns.
 
 Each ``check_…(answer)`` prints ``✓ …`` or ``✗ …`` with a hint, and returns a :class:`Verdict`
 (true when the answer is right) that shows nothing more in a notebook::
