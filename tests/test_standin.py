@@ -17,10 +17,11 @@ from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.utils import _http as hf_http
 from PIL import Image
 
+from apicourse import models
 from apicourse.standin import StandIn
 from apicourse.standin.answers import FALLBACK_MARKER
 
-SONNET = "claude-sonnet-4-20250514"
+SONNET = models.anthropic({})  # the course default (python -m apicourse.models --check keeps it current)
 OPENAI_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]  # fmt: skip
 ANTHROPIC_TOOLS = [{"name": "get_weather", "description": "Current weather",

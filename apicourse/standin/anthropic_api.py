@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from apicourse.standin import catalog
+from apicourse.standin import catalog, rules
 from apicourse.standin.answers import Query, Reply, resolve
 from apicourse.standin.common import (
     STANDIN_HEADER,
@@ -198,6 +198,9 @@ async def messages(request: Request) -> Response:
     if rejected_key(key):
         return error(401, "invalid x-api-key", seed)
     body = json.loads(raw or b"{}")
+    refused = rules.refusal("messages", body)
+    if refused:
+        return error(refused.status, refused.message, seed)
     model = str(body.get("model", ""))
     if not model:
         return error(400, "model: Field required", seed)

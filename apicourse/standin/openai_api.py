@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from apicourse.standin import catalog
+from apicourse.standin import catalog, rules
 from apicourse.standin.answers import Query, Reply, resolve
 from apicourse.standin.common import (
     STANDIN_HEADER,
@@ -78,6 +78,14 @@ def _auth_error(request: Request, seed: bytes) -> Response | None:
             seed,
         )
     return None
+
+
+def _rules_error(api: str, body: dict[str, Any], seed: bytes) -> Response | None:
+    """The provider's refusal of this request, if :mod:`apicourse.standin.rules` has one."""
+    refused = rules.refusal(api, body)
+    if refused is None:
+        return None
+    return error(refused.status, refused.message, seed, code=refused.code, param=refused.param)
 
 
 def _model_error(model: str, seed: bytes) -> Response | None:
@@ -283,7 +291,7 @@ async def chat_completions(request: Request) -> Response:
     if failed:
         return failed
     body = json.loads(raw or b"{}")
-    failed = _model_error(str(body.get("model", "")), seed)
+    failed = _rules_error("chat.completions", body, seed) or _model_error(str(body.get("model", "")), seed)
     if failed:
         return failed
     if not body.get("messages"):
@@ -477,7 +485,7 @@ async def responses(request: Request) -> Response:
     if failed:
         return failed
     body = json.loads(raw or b"{}")
-    failed = _model_error(str(body.get("model", "")), seed)
+    failed = _rules_error("responses", body, seed) or _model_error(str(body.get("model", "")), seed)
     if failed:
         return failed
     state = request.app.state
