@@ -8,7 +8,8 @@ Offline it compares each OpenAI and Anthropic model the course is configured to 
   ``_data/deprecated_models.py``), and
 * the model ids the pinned SDKs know (openai ``ChatModel``, anthropic ``Model``).
 
-With ``OPENAI_API_KEY`` or ``ANTHROPIC_API_KEY`` set (and no ``--offline``) it also lists that provider's
+With ``OPENAI_API_KEY`` or ``ANTHROPIC_API_KEY`` set (a real key, no ``APICOURSE_FORCE_REPLAY``, no
+``--offline``) it also lists that provider's
 live models — free calls — and reports configured models that are missing, deprecated or dated for
 shutdown. Every problem is one sentence that ends with the fix; the exit status is 1 when there is one. ::
 
@@ -229,14 +230,17 @@ def run(
     http_client: Any = None,
 ) -> Report:
     """Check every OpenAI and Anthropic setting; ask the provider too when its key is set and not ``offline``."""
+    from apicourse.replay import provider_modes
+
     env = course_environ() if environ is None else environ
     day = today or date.today()
+    modes = provider_modes(env)  # live only with a real key (not replay's placeholder) and no forced replay
     report = Report()
     for provider in PROVIDER_NAMES:
         settings = [s for s in models.SETTINGS if s.provider == provider]
         live = None
         key = (env.get(KEY_VARS[provider]) or "").strip()
-        if key and not offline:
+        if modes[provider].value == "live" and not offline:
             try:
                 live = live_models(provider, key, http_client)
                 report.notes.append(f"{PROVIDER_NAMES[provider]}: your key lists {len(live)} models.")

@@ -159,3 +159,11 @@ def test_a_failing_provider_falls_back_to_the_offline_check(status):
     report = model_check.run(KEYS, today=TODAY, http_client=client)
     assert report.ok
     assert any("could not list live models" in note for note in report.notes)
+
+
+def test_replay_placeholders_and_forced_replay_never_ask():
+    client, asked = provider({}, {})
+    placeholders = {"OPENAI_API_KEY": "sk-replay-placeholder", "ANTHROPIC_API_KEY": "sk-ant-replay-placeholder"}
+    assert model_check.run(placeholders, today=TODAY, http_client=client).ok
+    assert model_check.run({**KEYS, "APICOURSE_FORCE_REPLAY": "1"}, today=TODAY, http_client=client).ok
+    assert asked == []
