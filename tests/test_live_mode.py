@@ -16,11 +16,11 @@ from huggingface_hub import InferenceClient
 from huggingface_hub.utils import _http as hf_http
 
 import apicourse
-from apicourse import replay
+from apicourse import models, replay
 from apicourse.live_errors import explain, explain_errors
 from apicourse.standin import StandIn
 
-SONNET = "claude-sonnet-4-20250514"
+SONNET = models.anthropic({})  # the course default: a 404 for it is fixed by its override variable
 CLASSIFIER = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
@@ -178,7 +178,7 @@ def _call(provider: str, status: int) -> BaseException:
     try:
         if provider == "openai":
             client = openai.OpenAI(api_key="sk-test", max_retries=0, http_client=_failing(status, provider))
-            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            client.chat.completions.create(model=models.openai({}), messages=[{"role": "user", "content": "hi"}])
         elif provider == "anthropic":
             claude = anthropic.Anthropic(
                 api_key="sk-ant-test", max_retries=0, http_client=_failing(status, provider)
