@@ -81,10 +81,12 @@ def hf(standin: StandIn) -> Iterator[InferenceClient]:
 
 def test_openai_lists_and_retrieves_models(oai: openai.OpenAI) -> None:
     ids = [m.id for m in oai.models.list()]
-    assert "gpt-4o" in ids and "gpt-4o-mini" in ids
-    assert oai.models.retrieve("gpt-4o").owned_by
-    with pytest.raises(openai.NotFoundError):
-        oai.models.retrieve("no-such-model")
+    assert models.openai({}) in ids and models.openai_small({}) in ids
+    assert oai.models.retrieve(models.openai({})).owned_by
+    assert "o4-mini" not in ids, "shut down on 2026-10-23: no longer listed"
+    for gone in ("no-such-model", "o4-mini"):
+        with pytest.raises(openai.NotFoundError):
+            oai.models.retrieve(gone)
 
 
 def test_openai_chat_completion_has_ids_usage_and_headers(oai: openai.OpenAI) -> None:
