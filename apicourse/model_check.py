@@ -177,10 +177,11 @@ def check_setting(
         )
     if live is not None:
         if model not in live:
-            return f"{who}, which is not among the {len(live)} models your {name} key can use: {_fix(setting, model, environ)}."
+            fix = _fix(setting, model, environ)
+            return f"{who}, which is not among the {len(live)} models your {name} key can use: {fix}."
         retires = live[model]
         if retires:
-            return f"{who}, which {name} lists for shutdown on {retires}: {_fix(setting, model, environ)} before then."
+            return f"{who}, which {name} lists for shutdown {retires}: {_fix(setting, model, environ)} before then."
         return None
     if model not in sdk_model_ids(setting.provider):
         package = {"openai": "openai", "anthropic": "anthropic"}[setting.provider]
@@ -192,7 +193,8 @@ def check_setting(
 
 
 def live_models(provider: str, api_key: str, http_client: Any = None) -> dict[str, Any]:
-    """The provider's models for this key: id → announced shutdown date (or ``None``), through the SDK.
+    """The provider's models for this key: id → its announced shutdown ("on 2027-03-01") or ``None``, through
+    the SDK.
 
     Anthropic's list carries ``lifecycle`` and ``retires_at``; OpenAI's carries ``shutdown_date``.
     """
@@ -200,7 +202,7 @@ def live_models(provider: str, api_key: str, http_client: Any = None) -> dict[st
         import openai
 
         client = openai.OpenAI(api_key=api_key, http_client=http_client, max_retries=0)
-        return {m.id: getattr(m, "shutdown_date", None) for m in client.models.list()}
+        return {m.id: (f"on {m.shutdown_date}" if m.shutdown_date else None) for m in client.models.list()}
     import anthropic
 
     client = anthropic.Anthropic(api_key=api_key, http_client=http_client, max_retries=0)
@@ -208,7 +210,10 @@ def live_models(provider: str, api_key: str, http_client: Any = None) -> dict[st
     for m in client.models.list(limit=1000):
         if m.lifecycle == "retired":
             continue
-        out[m.id] = m.retires_at.date().isoformat() if m.retires_at else ("soon" if m.lifecycle == "deprecated" else None)
+        if m.retires_at:
+            out[m.id] = f"on {m.retires_at.date().isoformat()}"
+        else:
+            out[m.id] = "(deprecated, no date yet)" if m.lifecycle == "deprecated" else None
     return out
 
 
@@ -245,7 +250,8 @@ def run(
                 live = live_models(provider, key, http_client)
                 report.notes.append(f"{PROVIDER_NAMES[provider]}: your key lists {len(live)} models.")
             except Exception as error:  # noqa: BLE001 - any failure here means "could not ask"
-                report.notes.append(f"{PROVIDER_NAMES[provider]}: could not list live models ({error}); checked offline.")
+                name = PROVIDER_NAMES[provider]
+                report.notes.append(f"{name}: could not list live models ({error}); checked offline.")
         for setting in settings:
             report.checked.append(f"{setting.env_var} = {setting.get(env)}")
             problem = check_setting(setting, env, day, live)

@@ -132,7 +132,8 @@ def _openai_reasoning(body: Body, api: str, model: str) -> Refusal | None:
         # "not compatible with o-series models" (types/chat/completion_create_params.py).
         return Refusal(
             400,
-            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
             "max_tokens",
             "unsupported_parameter",
         )
