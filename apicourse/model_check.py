@@ -24,14 +24,15 @@ shutdown. Every problem is one sentence that ends with the fix; the exit status 
 from __future__ import annotations
 
 import argparse
-import inspect
+import ast
+import importlib.util
 import os
 import re
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from apicourse import models
@@ -73,27 +74,42 @@ class Report:
 # --- what the pinned SDKs know -------------------------------------------------------------------
 
 
-def _literals(annotation: Any) -> set[str]:
-    found: set[str] = set()
-    for arg in typing.get_args(annotation):
-        found |= {arg} if isinstance(arg, str) else _literals(arg)
-    return found
+def _sdk_file(package: str, relative: str) -> ast.Module:
+    """A module of an installed SDK, parsed, not imported (importing both SDKs takes seconds)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the {package} SDK is not installed: pip install -r requirements.txt")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _assigned(tree: ast.Module, name: str) -> tuple[ast.expr, str]:
+    """The value assigned to ``name`` at module level, and the docstring right after it ('' if none)."""
+    body = tree.body
+    for i, node in enumerate(body):
+        if not isinstance(node, ast.AnnAssign | ast.Assign) or node.value is None:
+            continue
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            after = body[i + 1] if i + 1 < len(body) else None
+            doc = after.value.value if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) else ""
+            return node.value, str(doc)
+    raise LookupError(f"{name} is not assigned in this SDK module")
 
 
 @cache
 def sdk_model_ids(provider: str) -> frozenset[str]:
-    """The model ids the pinned SDK lists (openai ``ChatModel``, anthropic ``Model``).
+    """The model ids the pinned SDK lists (openai ``types/shared/chat_model.py`` ``ChatModel``, anthropic
+    ``types/model.py`` ``Model``).
 
     >>> "gpt-6.1-terra" in sdk_model_ids("openai"), "claude-sonnet-5-5" in sdk_model_ids("anthropic")
     (True, True)
     """
     if provider == "openai":
-        from openai.types.shared.chat_model import ChatModel
-
-        return frozenset(_literals(ChatModel))
-    from anthropic.types.model import Model
-
-    return frozenset(_literals(Model))
+        value, _ = _assigned(_sdk_file("openai", "types/shared/chat_model.py"), "ChatModel")
+    else:
+        value, _ = _assigned(_sdk_file("anthropic", "types/model.py"), "Model")
+    return frozenset(n.value for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, str))
 
 
 _NOTE = re.compile(r'^- ((?:"[^"]+",?\s*)+):\s*(.*?)(?=^- |\Z)', re.M | re.S)
@@ -103,22 +119,20 @@ _DATE = re.compile(r"Announced shutdown\s+date:\s*(\d{4}-\d{2}-\d{2})")
 @cache
 def sdk_shutdowns() -> dict[str, Shutdown]:
     """Shutdown dates the pinned SDKs ship: the "Deprecated values" notes of openai's ``ChatModel`` and
-    anthropic's ``DEPRECATED_MODELS``.
+    anthropic's ``_data/deprecated_models.py``.
 
     >>> sdk_shutdowns()["gpt-5"].on.isoformat(), sdk_shutdowns()["claude-sonnet-4-5"].on.isoformat()
     ('2026-12-11', '2026-11-30')
     """
-    from anthropic._data.deprecated_models import DEPRECATED_MODELS
-    from openai.types.shared import chat_model
-
     found: dict[str, Shutdown] = {}
-    source = inspect.getsource(chat_model)
-    for ids, text in _NOTE.findall(source[source.find("Deprecated values") :]):
+    _, notes = _assigned(_sdk_file("openai", "types/shared/chat_model.py"), "ChatModel")
+    for ids, text in _NOTE.findall(notes):
         when = _DATE.search(text)
         if when:
             for model in re.findall(r'"([^"]+)"', ids):
                 found[model] = Shutdown(date.fromisoformat(when.group(1)), None, "openai SDK ChatModel notes")
-    for model, text in DEPRECATED_MODELS.items():
+    value, _ = _assigned(_sdk_file("anthropic", "_data/deprecated_models.py"), "DEPRECATED_MODELS")
+    for model, text in ast.literal_eval(value).items():
         day = datetime.strptime(re.sub(r"(\d)(st|nd|rd|th)", r"\1", text), "%B %d, %Y").date()
         found[model] = Shutdown(day, None, "anthropic SDK DEPRECATED_MODELS")
     return found
@@ -235,17 +249,19 @@ def run(
     http_client: Any = None,
 ) -> Report:
     """Check every OpenAI and Anthropic setting; ask the provider too when its key is set and not ``offline``."""
-    from apicourse.replay import provider_modes
-
     env = course_environ() if environ is None else environ
     day = today or date.today()
-    modes = provider_modes(env)  # live only with a real key (not replay's placeholder) and no forced replay
+    live_providers: set[str] = set()
+    if not offline and any((env.get(var) or "").strip() for var in KEY_VARS.values()):
+        from apicourse.replay import provider_modes  # live only with a real key (not replay's placeholder)
+
+        live_providers = {name for name, mode in provider_modes(env).items() if mode.value == "live"}
     report = Report()
     for provider in PROVIDER_NAMES:
         settings = [s for s in models.SETTINGS if s.provider == provider]
         live = None
         key = (env.get(KEY_VARS[provider]) or "").strip()
-        if modes[provider].value == "live" and not offline:
+        if provider in live_providers:
             try:
                 live = live_models(provider, key, http_client)
                 report.notes.append(f"{PROVIDER_NAMES[provider]}: your key lists {len(live)} models.")

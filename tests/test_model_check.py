@@ -167,3 +167,20 @@ def test_replay_placeholders_and_forced_replay_never_ask():
     assert model_check.run(placeholders, today=TODAY, http_client=client).ok
     assert model_check.run({**KEYS, "APICOURSE_FORCE_REPLAY": "1"}, today=TODAY, http_client=client).ok
     assert asked == []
+
+
+def test_the_sdk_lists_are_read_exactly_as_the_sdks_define_them():
+    """The check parses the SDK files without importing them (fast); it must see what the SDKs' types say."""
+    import typing
+
+    from anthropic.types.model import Model
+    from openai.types.shared.chat_model import ChatModel
+
+    def literals(annotation) -> set[str]:
+        found: set[str] = set()
+        for arg in typing.get_args(annotation):
+            found |= {arg} if isinstance(arg, str) else literals(arg)
+        return found
+
+    assert model_check.sdk_model_ids("openai") == literals(ChatModel)
+    assert model_check.sdk_model_ids("anthropic") == literals(Model)
