@@ -21,7 +21,7 @@ from apicourse import models
 from apicourse.standin import StandIn
 from apicourse.standin.answers import FALLBACK_MARKER
 
-SONNET = models.anthropic({})  # the course default (python -m apicourse.models --check keeps it current)
+SONNET = "claude-sonnet-4-6"  # current, and thinks only when asked: these tests check text and tool blocks
 OPENAI_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]  # fmt: skip
 ANTHROPIC_TOOLS = [{"name": "get_weather", "description": "Current weather",

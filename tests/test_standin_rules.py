@@ -130,3 +130,24 @@ def test_missing_required_parameters(standin):
     }
     assert claude.status_code == 400
     assert claude.json()["error"] == {"type": "invalid_request_error", "message": "max_tokens: Field required"}
+
+
+def test_models_that_think_by_default_answer_with_a_thinking_block_first(claude):
+    """claude-sonnet-5-5 (the course default) thinks unless told not to: content[0] is not the text."""
+    question = [{"role": "user", "content": "Capital of France?"}]
+    answer = claude.messages.create(model="claude-sonnet-5-5", max_tokens=100, messages=question)
+    assert [block.type for block in answer.content] == ["thinking", "text"]
+    assert answer.content[0].thinking == "" and answer.content[0].signature  # display "omitted" by default
+    assert not hasattr(answer.content[0], "text")
+    with claude.messages.stream(model="claude-sonnet-5-5", max_tokens=100, messages=question) as stream:
+        streamed = stream.get_final_message()
+    assert [block.type for block in streamed.content] == ["thinking", "text"]
+    assert streamed.content[1].text == answer.content[1].text
+    off = claude.messages.create(model="claude-sonnet-5-5", max_tokens=100, messages=question,
+                                 thinking={"type": "disabled"})  # fmt: skip
+    assert [block.type for block in off.content] == ["text"]
+    shown = claude.messages.create(model="claude-opus-4-8", max_tokens=100, messages=question,
+                                   thinking={"type": "adaptive", "display": "summarized"})  # fmt: skip
+    assert shown.content[0].type == "thinking" and shown.content[0].thinking.startswith("(stand-in)")
+    assert [block.type for block in claude.messages.create(model="claude-opus-4-8", max_tokens=100,
+                                                           messages=question).content] == ["text"]  # fmt: skip

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-__all__ = ["Refusal", "refusal", "is_reasoning_model", "refuses_temperature"]
+__all__ = ["Refusal", "refusal", "is_reasoning_model", "refuses_temperature", "thinks_by_default", "thinking_block"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ EFFORT_NONE_PREFIXES = ("gpt-5.1", "gpt-5.2", "gpt-5.4", "gpt-5.5", "gpt-5.6", "
 # (The-PR-Agent/pr-agent#2456); Sonnet 5 "does not support non-default sampling parameters"
 # (docs.oxen.ai claude-sonnet-5, quoting Anthropic's model page), and Sonnet 5.5 is its successor.
 NO_TEMPERATURE_CLAUDE = ("claude-opus-4-7", "claude-opus-4-8", "claude-fable-5", "claude-sonnet-5")
+# Claude models that think (adaptive thinking) when the request has no ``thinking``: Sonnet 5 — "responses then
+# start with a thinking block", so ``content[0].text`` fails (jagduvi1/Cellarion#581, promptfoo/promptfoo#10631),
+# and Sonnet 5.5 "runs adaptive thinking by default" (apidog.com, Sonnet 5.5 API guide); Fable 5 and Mythos 5
+# always think; Opus 5 (ChatGPTBox-dev/chatGPTBox#1026). Opus 4.7/4.8 do not think unless asked. The thinking
+# text is omitted by default ("Thinking blocks still appear ... their `thinking` field will be empty", Opus 4.7
+# notes quoted in anthropics/claude-code#56356; Sonnet 5's display defaults to "omitted",
+# cortexkit/anthropic-auth#100); ``thinking: {"type": "disabled"}`` turns it off where allowed.
+THINKING_BY_DEFAULT = ("claude-sonnet-5", "claude-fable-5", "claude-mythos-5", "claude-opus-5")
 
 
 def is_reasoning_model(model: str) -> bool:
@@ -72,6 +80,33 @@ def refuses_temperature(model: str) -> bool:
     (True, False)
     """
     return model.startswith(NO_TEMPERATURE_CLAUDE)
+
+
+def thinks_by_default(model: str) -> bool:
+    """Whether a Claude model answers with a thinking block first when the request does not mention thinking.
+
+    >>> thinks_by_default("claude-sonnet-5-5"), thinks_by_default("claude-opus-4-8")
+    (True, False)
+    """
+    return model.startswith(THINKING_BY_DEFAULT)
+
+
+def thinking_block(body: Body, signature: str) -> dict[str, Any] | None:
+    """The thinking block a Claude model puts first in its answer to ``body`` (``None`` if it would not think):
+    empty ``thinking`` unless the request asked for ``display: "summarized"``.
+
+    >>> thinking_block({"model": "claude-sonnet-5-5"}, "sig")
+    {'type': 'thinking', 'thinking': '', 'signature': 'sig'}
+    >>> thinking_block({"model": "claude-sonnet-5-5", "thinking": {"type": "disabled"}}, "sig") is None
+    True
+    """
+    thinking = body.get("thinking") or {}
+    asked = thinking.get("type") in ("adaptive", "enabled")
+    if thinking.get("type") == "disabled" or not (asked or thinks_by_default(str(body.get("model", "")))):
+        return None
+    summarized = thinking.get("display") == "summarized"
+    shown = "(stand-in) A summary of the model's thinking would appear here." if summarized else ""
+    return {"type": "thinking", "thinking": shown, "signature": signature}
 
 
 def _non_default_temperature(body: Body) -> bool:
