@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -198,9 +199,9 @@ def check_setting(
             return f"{who}, which {name} lists for shutdown {retires}: {_fix(setting, model, environ)} before then."
         return None
     if model not in sdk_model_ids(setting.provider):
-        package = {"openai": "openai", "anthropic": "anthropic"}[setting.provider]
+        sdk = f"{setting.provider} {importlib.metadata.version(setting.provider)}"
         return (
-            f"{who}, which the course's pinned {package} SDK does not know: check its spelling in .env, or run this "
+            f"{who}, which the course's pinned {sdk} SDK does not know: check its spelling in .env, or run this "
             f"check with {KEY_VARS[setting.provider]} set to confirm a model newer than the SDK."
         )
     return None

@@ -3,6 +3,7 @@ and with a key the provider's own list is consulted (through the SDK, over a sim
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -76,9 +77,10 @@ def test_a_retired_default_tells_maintainers_too(monkeypatch):
 
 def test_an_unknown_id_is_caught_offline():
     report = model_check.run({"APICOURSE_OPENAI_SMALL_MODEL": "gpt-6.1-tera"}, today=TODAY, offline=True)
+    pinned = importlib.metadata.version("openai")
     assert report.problems == [
-        "APICOURSE_OPENAI_SMALL_MODEL is gpt-6.1-tera, which the course's pinned openai SDK does not know: check its "
-        "spelling in .env, or run this check with OPENAI_API_KEY set to confirm a model newer than the SDK."
+        f"APICOURSE_OPENAI_SMALL_MODEL is gpt-6.1-tera, which the course's pinned openai {pinned} SDK does not know: "
+        "check its spelling in .env, or run this check with OPENAI_API_KEY set to confirm a model newer than the SDK."
     ]
 
 
