@@ -17,6 +17,9 @@ The rules: a missing required parameter; a retired model id (the course's retire
 SDKs' shutdown notes, :mod:`apicourse.model_check`); ``max_tokens`` on an OpenAI reasoning model; a
 non-default ``temperature`` on an OpenAI reasoning model (chat and Responses) or on a Claude model that
 no longer takes one. ``api`` is one of ``chat.completions``, ``responses``, ``messages``.
+
+One rule shapes an answer instead of refusing: a Claude model that thinks by default puts a thinking block
+before its text (:func:`thinking_block`), so a lesson that reads ``content[0].text`` fails offline too.
 """
 
 from __future__ import annotations
