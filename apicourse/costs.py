@@ -61,6 +61,7 @@ PRICES: dict[str, Price] = {
     "claude-sonnet-5-5": Price(2.00, 10.00, "2026-12-02", _SONNET55),
     "claude-haiku-5-5": Price(0.10, 0.50, "2026-12-02", _HAIKU55),
     # Anthropic: other models a learner may set, and the course text's (retired 2026-06-15)
+    "claude-sonnet-5": Price(2.00, 10.00, "2026-12-02", "platform.claude.com/docs/en/models/sonnet-5/overview"),
     "claude-sonnet-4-6": Price(3.00, 15.00, "2026-12-02", _SONNET46),
     "claude-sonnet-4": Price(3.00, 15.00),
     "claude-haiku-4-5": Price(1.00, 5.00),
