@@ -97,10 +97,6 @@ SETTINGS: tuple[ModelSetting, ...] = (
 )  # fmt: skip
 BY_NAME: dict[str, ModelSetting] = {s.name: s for s in SETTINGS}
 
-COURSE_TEXT_MODELS = {"openai": "gpt-4o", "anthropic": "claude-sonnet-4-20250514"}
-"""The models the course text's code names (kept as written there; see :data:`RETIREMENTS` for their fate)."""
-
-
 # --- retirements ---------------------------------------------------------------------------------
 
 
