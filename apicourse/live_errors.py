@@ -236,6 +236,7 @@ def explain(exc: BaseException) -> Explanation | None:
                        "name from apicourse.models);")  # fmt: skip
         else:
             fix.append("pick a current one and use it in place of the old name;")
+        fix.append("python -m apicourse.models --check  says which setting names a retired model, and what to use;")
         fix.append(restart)
         return Explanation(provider, status, title, fix, detail)
     if status == 429:

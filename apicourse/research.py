@@ -250,6 +250,8 @@ def openai_chat(client: Any, model: str) -> Chat:
 
     def chat(messages: list[dict[str, str]], *, system: str | None = None, max_tokens: int = 1024) -> str:
         full = ([{"role": "system", "content": system}] if system else []) + messages
+        # max_completion_tokens: the pinned SDK documents max_tokens as deprecated and refused by reasoning
+        # models (the course's defaults are reasoning models; see apicourse/standin/rules.py)
         response = client.chat.completions.create(model=model, max_completion_tokens=max_tokens, messages=full)
         return response.choices[0].message.content or ""
 

@@ -17,7 +17,7 @@ import apicourse
 from apicourse import replay
 from apicourse.standin import StandIn
 
-SONNET = "claude-sonnet-4-20250514"
+SONNET = "claude-sonnet-4-6"  # a current model (the stand-in refuses retired ids, as Anthropic does)
 PROMPT = [{"role": "user", "content": "Say hello"}]
 
 

@@ -104,14 +104,23 @@ def test_anthropic_cache_tokens_count_as_input():
     assert usage == costs.Usage(100, 5)
 
 
-def test_price_table_is_dated():
-    assert re_fullmatch_date(costs.PRICES_AS_OF)
+def test_every_default_model_has_a_dated_price_with_its_source():
+    import datetime
+
+    from apicourse import models
+
+    datetime.date.fromisoformat(costs.PRICES_AS_OF)
+    for setting in models.SETTINGS:
+        if setting.provider in ("openai", "anthropic"):
+            price = costs.price_for(setting.default)
+            assert price is not None, f"no price for the default {setting.default}"
+            assert price.as_of == costs.PRICES_AS_OF and price.source, setting.default
 
 
-def re_fullmatch_date(text: str) -> bool:
-    import re
-
-    return re.fullmatch(r"20\d\d-\d\d", text) is not None
+def test_costs_are_printed_for_people():
+    usage = costs.Usage(input_tokens=33, output_tokens=0)  # 33 tokens at $2.50 per million: $0.0000825
+    assert costs.format_cost(costs.estimate_cost("gpt-4o", usage)) == "$0.000083"
+    assert costs.format_cost(12.3456) == "$12.35"
 
 
 def test_unknown_model_has_no_price():

@@ -32,10 +32,11 @@ async def ask():
     return await AsyncOpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hello"}])
 print((await ask()).model)""",
     """import anthropic
+from apicourse import models
 claude = anthropic.Anthropic()
-print(claude.messages.create(model="claude-sonnet-4-20250514", max_tokens=50,
+print(claude.messages.create(model=models.anthropic(), max_tokens=50,
                              messages=[{"role": "user", "content": "Say hello"}]).stop_reason)
-with claude.messages.stream(model="claude-sonnet-4-20250514", max_tokens=50,
+with claude.messages.stream(model=models.anthropic(), max_tokens=50,
                             messages=[{"role": "user", "content": "What's the weather in Paris?"}],
                             tools=[{"name": "get_weather", "input_schema": {"type": "object"}}]) as s:
     print(s.get_final_message().stop_reason)""",

@@ -17,10 +17,11 @@ from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.utils import _http as hf_http
 from PIL import Image
 
+from apicourse import models
 from apicourse.standin import StandIn
 from apicourse.standin.answers import FALLBACK_MARKER
 
-SONNET = "claude-sonnet-4-20250514"
+SONNET = "claude-sonnet-4-6"  # current, and thinks only when asked: these tests check text and tool blocks
 OPENAI_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]  # fmt: skip
 ANTHROPIC_TOOLS = [{"name": "get_weather", "description": "Current weather",
@@ -80,10 +81,12 @@ def hf(standin: StandIn) -> Iterator[InferenceClient]:
 
 def test_openai_lists_and_retrieves_models(oai: openai.OpenAI) -> None:
     ids = [m.id for m in oai.models.list()]
-    assert "gpt-4o" in ids and "gpt-4o-mini" in ids
-    assert oai.models.retrieve("gpt-4o").owned_by
-    with pytest.raises(openai.NotFoundError):
-        oai.models.retrieve("no-such-model")
+    assert models.openai({}) in ids and models.openai_small({}) in ids
+    assert oai.models.retrieve(models.openai({})).owned_by
+    assert "o4-mini" not in ids, "shut down on 2026-10-23: no longer listed"
+    for gone in ("no-such-model", "o4-mini"):
+        with pytest.raises(openai.NotFoundError):
+            oai.models.retrieve(gone)
 
 
 def test_openai_chat_completion_has_ids_usage_and_headers(oai: openai.OpenAI) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from apicourse.standin import validation
+from apicourse.standin import rules, validation
 from apicourse.standin.answers import Query, Reply, reply_for
 from apicourse.standin.improvise import LABEL, json_wanted
 from apicourse.standin.common import (
@@ -149,6 +149,8 @@ def message_object(body: dict[str, Any], reply: Reply, seed: bytes) -> dict[str,
         text, cut = truncate_to_tokens(reply.text, body.get("max_tokens"))
         content.append({"type": "text", "text": text})
         stop, out = ("max_tokens" if cut else "end_turn"), count_tokens(text)
+    thinking = rules.thinking_block(body, stable_id("Eq", seed, 64))  # newer models think first, by default
+    content[:0] = [thinking] if thinking else []
     return {
         "id": stable_id("msg_01", seed, 22),
         "type": "message",
@@ -175,7 +177,17 @@ def message_events(final: dict[str, Any]) -> Iterator[str]:
              "usage": {**final["usage"], "output_tokens": 1}}  # fmt: skip
     yield sse_event("message_start", {"type": "message_start", "message": start})
     for index, block in enumerate(final["content"]):
-        if block["type"] == "text":
+        if block["type"] == "thinking":  # thinking_delta pieces (none when omitted), then its signature
+            yield sse_event("content_block_start", {"type": "content_block_start", "index": index,
+                            "content_block": {"type": "thinking", "thinking": "", "signature": ""}})  # fmt: skip
+            if index == 0:
+                yield sse_event("ping", {"type": "ping"})
+            for piece in text_pieces(block["thinking"]):
+                yield sse_event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                "delta": {"type": "thinking_delta", "thinking": piece}})  # fmt: skip
+            yield sse_event("content_block_delta", {"type": "content_block_delta", "index": index,
+                            "delta": {"type": "signature_delta", "signature": block["signature"]}})  # fmt: skip
+        elif block["type"] == "text":
             yield sse_event("content_block_start", {"type": "content_block_start", "index": index,
                                                      "content_block": {"type": "text", "text": ""}})  # fmt: skip
             if index == 0:

@@ -30,8 +30,13 @@ def is_retired(model: str) -> bool:
 
 
 def openai_models() -> list[str]:
-    """The ids ``GET /v1/models`` lists: a plausible set plus whatever the course is configured to use."""
-    names = list(OPENAI_MODELS)
+    """The ids ``GET /v1/models`` lists: a plausible set, less what OpenAI has shut down by today (the
+    retirement table, :mod:`apicourse.model_check`), plus whatever the course is configured to use."""
+    from datetime import date
+
+    from apicourse.model_check import shutdown_of
+
+    names = [m for m in OPENAI_MODELS if (found := shutdown_of(m)) is None or found.on > date.today()]
     for extra in (models.openai(), models.openai_small()):
         if extra not in names and not is_retired(extra):
             names.append(extra)

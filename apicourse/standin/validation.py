@@ -11,18 +11,17 @@ send — in record mode and in the offline sandbox alike. ::
 
 Adding a rule
 -------------
-Generic rules (any model) are the functions below. Model-specific rules (``max_tokens`` vs
-``max_completion_tokens``, ``temperature`` on reasoning models, retired ids…) belong in
-``apicourse/standin/rules.py``: every function there decorated with ``@rule("chat.completions", ...)``
-is imported and run by :func:`refusal` after the generic ones, first refusal wins::
+Model-specific rules (a retired id, ``max_tokens`` vs ``max_completion_tokens``, ``temperature`` on reasoning
+models, a missing required parameter) live in :mod:`apicourse.standin.rules` and run first, so a retired
+model gets the provider's own message rather than a generic "unknown model". Generic rules (any model) are
+the functions below, registered with :func:`rule`; first refusal wins::
 
     from apicourse.standin.validation import Refusal, rule
 
     @rule("chat.completions")
-    def no_max_tokens_on_reasoning_models(body):
+    def no_empty_content(body):
         if ...:
-            return Refusal(400, "Unsupported parameter: 'max_tokens' ...", param="max_tokens",
-                           code="unsupported_parameter")
+            return Refusal(400, "...", param="messages[0].content")
         return None
 
 The ``api`` names are those of :class:`apicourse.standin.answers.Query`: ``chat.completions``,
@@ -31,25 +30,14 @@ The ``api`` names are those of :class:`apicourse.standin.answers.Query`: ``chat.
 
 from __future__ import annotations
 
-import importlib
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from apicourse import models
-from apicourse.standin import catalog
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """An error the real API would answer with: status, message, and (OpenAI) ``param`` and ``code``."""
-
-    status: int
-    message: str
-    param: str | None = None
-    code: str | None = None
+from apicourse.standin import catalog, rules
+from apicourse.standin.rules import Refusal
 
 
 Rule = Callable[[dict[str, Any]], Refusal | None]
@@ -74,22 +62,14 @@ def refusal(api: str, body: dict[str, Any]) -> Refusal | None:
     >>> refusal("chat.completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}) is None
     True
     """
-    _load_model_rules()
+    found = rules.refusal(api, body)
+    if found is not None:
+        return found
     for check in RULES.get(api, []):
         found = check(body)
         if found is not None:
             return found
     return None
-
-
-@cache
-def _load_model_rules() -> None:
-    """Import ``apicourse.standin.rules`` (model-specific rules) once, if it exists."""
-    try:
-        importlib.import_module("apicourse.standin.rules")
-    except ModuleNotFoundError as error:
-        if error.name != "apicourse.standin.rules":
-            raise
 
 
 # --- known models ------------------------------------------------------------------------------
