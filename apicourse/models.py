@@ -263,3 +263,26 @@ if __name__ == "__main__":
     from apicourse.model_check import main
 
     raise SystemExit(main())
+
+
+def openai_sampling(model: str, temperature: float) -> dict[str, object]:
+    """The sampling settings an OpenAI chat model accepts for ``temperature`` (lesson 05 reads this).
+
+    A classic model takes ``temperature`` as it is. A reasoning model (GPT-5/6, the o-series) takes only the
+    default, unless it can switch reasoning off (``reasoning_effort="none"``), which brings ``temperature`` back;
+    the rules and their sources are in :mod:`apicourse.standin.rules`. ::
+
+        >>> openai_sampling("gpt-4.1", 0.7)
+        {'temperature': 0.7}
+        >>> openai_sampling("gpt-6.1-terra", 0.7)
+        {'reasoning_effort': 'none', 'temperature': 0.7}
+        >>> openai_sampling("gpt-6-luna", 0.7)
+        {}
+    """
+    from apicourse.standin.rules import EFFORT_NONE_PREFIXES, is_reasoning_model
+
+    if not is_reasoning_model(model):
+        return {"temperature": temperature}
+    if model.startswith(EFFORT_NONE_PREFIXES):
+        return {"reasoning_effort": "none", "temperature": temperature}
+    return {}  # only the default temperature: leave it out
