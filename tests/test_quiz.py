@@ -177,9 +177,9 @@ def test_huge_output_is_graded(tmp_path):
 
 def test_warnings_and_logging_on_stderr_do_not_cost_points(tmp_path):
     chatty = SOLUTION["Q3"].replace(
-        "    for attempt in range(max_retries):",
+        "    for retry in range(max_retries + 1):",
         "    import logging, sys, warnings\n    logging.warning('retrying'); print('oops', file=sys.stderr)\n"
-        "    warnings.warn('careful')\n    for attempt in range(max_retries):",
+        "    warnings.warn('careful')\n    for retry in range(max_retries + 1):",
     )
     assert chatty != SOLUTION["Q3"]
     result = grade_notebook(learner_copy(tmp_path, {**ALL, "Q3": chatty}))
