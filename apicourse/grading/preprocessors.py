@@ -161,8 +161,8 @@ def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = ()) -> Any:
     :class:`CappedOutput`, and with ``sandbox`` every kernel in bubblewrap, ``hidden`` masked."""
     sanitize = list(config.Autograde.get("sanitize_preprocessors") or
                     [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata])
-    if RepairCells not in sanitize:
-        sanitize.insert(sanitize.index(OverwriteCells) if OverwriteCells in sanitize else 0, RepairCells)
+    if RepairCells not in sanitize:  # first: nbgrader's own steps raise on broken metadata
+        sanitize.insert(0, RepairCells)
     config.Autograde.sanitize_preprocessors = sanitize
     config.Autograde.autograde_preprocessors = [
         GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, CappedOutput, SaveAutoGrades,

@@ -120,7 +120,9 @@ def _read_only_binds(hidden: Sequence[Path]) -> tuple[list[str], list[Path]]:
             bound.append(path)
     package = Path(apicourse.__file__).resolve().parent
     extra = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}]
-    extra += [Path(p).resolve() for p in sys.path if p and Path(p).is_dir()]
+    # installed packages only: a sys.path entry such as the working folder could hold anything
+    extra += [Path(p).resolve() for p in sys.path
+              if p and Path(p).name in {"site-packages", "dist-packages"} and Path(p).is_dir()]
     for folder in sorted(set(extra), key=lambda p: len(p.parts)):
         if any(_inside(folder, b) for b in bound) or any(_inside(h, folder) for h in hidden):
             continue  # already there, or it would show something protected (the repository, say)
