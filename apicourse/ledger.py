@@ -358,8 +358,9 @@ class Ledger:
         )
         return self._run(lambda session: session.scalar(query.limit(1)) is not None)
 
-    def fingerprint(self) -> str:
-        """A digest of every row, to tell whether anything changed the ledger between two moments.
+    def fingerprint(self, source: str | None = None) -> str:
+        """A digest of every row (of ``source``'s rows only, if given), to tell whether anything changed the
+        ledger between two moments.
 
         >>> import tempfile, pathlib
         >>> book = Ledger(f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'a.db'}")
@@ -370,7 +371,8 @@ class Ledger:
         columns = [c for c in Attempt.__table__.columns]
 
         def work(session: Session) -> str:
-            rows = session.execute(select(*columns).order_by(Attempt.id))
+            query = select(*columns).order_by(Attempt.id)
+            rows = session.execute(query if source is None else query.where(Attempt.source == source))
             return sha1(repr([tuple(row) for row in rows]).encode()).hexdigest()
 
         return self._run(work)

@@ -46,7 +46,8 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
                             "    return {'authorization': f'Bearer {key}', 'content-type': 'application/json'}\n", 2),
     "q2-value-error": ("Q2", SOLUTION["Q2"].replace("raise RuntimeError", "raise ValueError"), 1),
     "q2-hard-coded-key": ("Q2", "# ANSWER Q2\ndef auth_headers():\n"
-                          "    return {'Authorization': 'Bearer sk-test-key-one', 'Content-Type': 'application/json'}\n",
+                          "    return {'Authorization': 'Bearer sk-test-key-one',\n"
+                          "            'Content-Type': 'application/json'}\n",
                           0),
     "q2-always-equal": ("Q2", "# ANSWER Q2\n" + MC_ALWAYS_EQUAL +
                         "class _H(dict):\n    def get(self, *a): return _Yes('x')\n    def items(self): return []\n"
@@ -55,7 +56,8 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
     # Q3: retry 429 and 5xx, honour Retry-After, max_retries counts retries, never retry a 4xx
     "q3-lower-case-header": ("Q3", SOLUTION["Q3"].replace('.get("Retry-After")', '.get("retry-after")'), 2),
     "q3-while-loop": ("Q3", "# ANSWER Q3\ndef call_with_retry(send, sleep, max_retries=4):\n    retries = 0\n"
-                      "    while True:\n        r = send()\n        if r.status_code == 200:\n            return r.json()\n"
+                      "    while True:\n        r = send()\n"
+                      "        if r.status_code == 200:\n            return r.json()\n"
                       "        if not (r.status_code == 429 or 500 <= r.status_code <= 599):\n"
                       "            raise RuntimeError(r.status_code)\n        if retries >= max_retries:\n"
                       "            raise RuntimeError('giving up')\n"
@@ -82,8 +84,8 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
                                "        if block['type'] == 'tool_use':\n"
                                "            return {'role': 'user', 'content': [{'type': 'tool_result', "
                                "'tool_use_id': block['id'], 'content': json.dumps(result)}]}\n", 2),
-    "q4-text-blocks": ("Q4", SOLUTION["Q4"].replace('"content": result}', '"content": [{"type": "text", "text": result}]}'),
-                       2),
+    "q4-text-blocks": ("Q4", SOLUTION["Q4"].replace('"content": result}',
+                                                    '"content": [{"type": "text", "text": result}]}'), 2),
     "q4-second-block": ("Q4", SOLUTION["Q4"].replace(
         'block = next(b for b in response["content"] if b.get("type") == "tool_use")',
         'block = response["content"][1]'), 1),

@@ -26,7 +26,7 @@ _WHAT = {
     "hidden tests": "the hidden tests in the gradebook changed while submissions ran",
     "manual grades": "manual scores in the gradebook were set or changed while submissions ran",
     "source": "the instructor's source/ notebook changed while submissions ran",
-    "ledger": "the attempts ledger changed while submissions ran (rows the grader did not write)",
+    "ledger": "the attempts ledger changed while submissions ran (instructor rows the grader did not write)",
 }
 
 
@@ -52,14 +52,14 @@ def _gradebook_state(db_url: str) -> tuple[str, str]:
 
 def fingerprint(course: Path, db_url: str, ledger: Ledger) -> dict[str, str]:
     """Digests of what the grader trusts: the gradebook's hidden tests, its manual scores, ``source/`` and
-    the ledger's rows (``"unreadable"`` if the ledger cannot be read: then it is not compared)."""
+    the ledger's instructor rows (``"unreadable"`` if the ledger cannot be read: then it is not compared)."""
     from apicourse.ledger import LedgerError
 
     tests, manual = _gradebook_state(db_url)
     source = sorted((Path(course) / "source" / ASSIGNMENT).rglob("*"))
     files = [f"{p.name}|{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in source if p.is_file()]
     try:
-        rows = ledger.fingerprint()
+        rows = ledger.fingerprint(source="instructor")  # learners may self-grade into a shared ledger meanwhile
     except LedgerError:
         rows = "unreadable"
     return {"hidden tests": tests, "manual grades": manual, "source": _digest(files), "ledger": rows}
