@@ -140,9 +140,9 @@ def bwrap_command(command: Sequence[str], *, run_dir: Path, workdir: Path, hidde
     sockets and ``workdir``, its working folder), an empty ``/tmp``, no network, ``hidden`` masked."""
     hidden = [Path(h) for h in hidden]
     binds, bound = _read_only_binds(hidden)
-    options = [_bwrap() or "bwrap", "--unshare-all", "--die-with-parent", *binds,
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-               "--bind", str(run_dir), str(run_dir)]
+    # the empty /tmp first: Python or the course may live under /tmp (a CI checkout), and bind on top of it
+    options = [_bwrap() or "bwrap", "--unshare-all", "--die-with-parent", "--proc", "/proc", "--dev", "/dev",
+               "--tmpfs", "/tmp", *binds, "--bind", str(run_dir), str(run_dir)]
     for path in hidden:  # belt and braces: anything protected under a bound folder is masked
         if any(_inside(path, b) for b in bound) and path.exists():
             options += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
