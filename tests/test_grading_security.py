@@ -64,6 +64,7 @@ _try("edit source/", lambda: open(SOURCE, "a").write(" "))
 _try("edit a classmate's submission", lambda: open(CLASSMATE, "a").write(" "))
 _try("open a connection", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=1))
 _try("read the grader's secret", lambda: os.environ["APICOURSE_TEST_SECRET"])
+_try("read the machine's password hashes", lambda: open("/etc/shadow").read(1))
 q1a = q1b = ""
 '''
 

@@ -1,9 +1,11 @@
 """Student code runs where it can harm nothing: each grading kernel in a bubblewrap sandbox.
 
-nbgrader runs a submission's cells in a Jupyter kernel. Started through :class:`SandboxedKernelManager`
+nbgrader runs a submission's cells in a Jupyter kernel. Started through
+:class:`~apicourse.grading.sandbox_kernel.SandboxedKernelManager`
 that kernel runs inside ``bwrap`` (Debian's ``bubblewrap``) with:
 
-- only the system (``/usr``, ``/etc``), the Python installation and the ``apicourse`` package, read-only;
+- only the system (``/usr`` and the few files of ``/etc`` Python reads), the Python installation and the
+  ``apicourse`` package, read-only;
 - a throw-away working folder (a copy of the submission's own files) as its only writable place, besides an
   empty ``/tmp`` — never the course folder, the gradebook, the ledger, ``source/``, other submissions, the
   grader's cache or the course's ``.env``, which are not even visible (:func:`protected_paths`);
@@ -38,6 +40,8 @@ from apicourse import paths
 SANDBOX_VAR = "APICOURSE_SANDBOX"
 """Environment variable: ``off`` grades without the sandbox (say, to compare); anything else: sandbox if possible."""
 
+_ETC = ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
+        "nsswitch.conf", "mime.types", "ssl", "hosts", "host.conf", "gai.conf")
 _PASSED_ENV = ("NBGRADER_EXECUTION", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED")
 
 
@@ -111,11 +115,16 @@ def _read_only_binds(hidden: Sequence[Path]) -> tuple[list[str], list[Path]]:
     """bwrap options binding the system, Python and apicourse read-only; and the folders bound."""
     options: list[str] = []
     bound: list[Path] = []
-    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"):
+    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / top
         if path.is_symlink():
             options += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
+            options += ["--ro-bind", str(path), str(path)]
+            bound.append(path)
+    for name in _ETC:  # what Python and its libraries read in /etc, and nothing else (no /etc/shadow)
+        path = Path("/etc") / name
+        if path.exists():
             options += ["--ro-bind", str(path), str(path)]
             bound.append(path)
     package = Path(apicourse.__file__).resolve().parent

@@ -18,7 +18,7 @@ from apicourse.grading.sandbox import bwrap_command
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in :func:`bwrap_command`'s sandbox, reached over Unix sockets.
 
-    nbgrader uses it when the grader sets ``config.Execute.kernel_manager_class`` to it
+    nbgrader's Execute uses it when the grader configures ``GuardedExecute.sandboxed``
     (:func:`apicourse.grading.preprocessors.harden`); ``hidden`` lists what the kernel must not see.
     """
 
