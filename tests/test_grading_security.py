@@ -183,6 +183,8 @@ def test_every_notebook_gets_a_grade_or_a_one_sentence_refusal(tmp_path):
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     other.cells[0].metadata["nbgrader"] = {"grade": False, "grade_id": "hw2_answer", "locked": False,
                                            "schema_version": 3, "solution": True, "task": False}
+    huge = ALL | {"Q1": "# ANSWER Q1\nq1a = 'B'\nq1b = 'C'\nprint('x' * 10_000_000)\n"}  # one 10 MB line
+    submit(course, "huge-line", notebook(huge))
     submit(course, "other-assignment", other)
     submit(course, "not-json", raw=b"{ this is not json")
     submit(course, "json-not-notebook", raw=json.dumps({"hello": "world"}).encode())
@@ -193,7 +195,10 @@ def test_every_notebook_gets_a_grade_or_a_one_sentence_refusal(tmp_path):
     assert "Traceback" not in report and "KeyError" not in report, report
     rows = read_csv(course)
     assert {s: r["best"] for s, r in rows.items()} == {
-        "no-q3-cells": "8", "invented-cell": "10", "stripped-metadata": "10", "broken-metadata": "10"}, report
+        "no-q3-cells": "8", "invented-cell": "10", "stripped-metadata": "10", "broken-metadata": "10",
+        "huge-line": "10"}, report
+    graded = course / "autograded" / "huge-line" / grading.ASSIGNMENT / f"{grading.ASSIGNMENT}.ipynb"
+    assert graded.stat().st_size < 200_000, "output is capped in characters, not only in lines"
     for student, words in (("other-assignment", "is not the module assessment"),
                            ("not-json", "could not be read as a notebook (it is not valid JSON)"),
                            ("json-not-notebook", "could not be read as a notebook (it has no list of cells)")):
