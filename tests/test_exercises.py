@@ -356,6 +356,7 @@ def test_should_retry_styles():
         lambda status: status in {429, 500, 502, 503, 504},
         lambda response: response.status_code == 429 or response.status_code >= 500,
         lambda status: "yes" if status == 429 or 500 <= status < 600 else "",
+        lambda status: status in {408, 409, 429} or status >= 500,  # the SDKs' own rule (lesson 04)
     ):
         assert passes(ex.check_should_retry, right)
     for wrong in (

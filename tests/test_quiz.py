@@ -177,9 +177,9 @@ def test_huge_output_is_graded(tmp_path):
 
 def test_warnings_and_logging_on_stderr_do_not_cost_points(tmp_path):
     chatty = SOLUTION["Q3"].replace(
-        "    for attempt in range(max_retries):",
+        "    for retry in range(max_retries + 1):",
         "    import logging, sys, warnings\n    logging.warning('retrying'); print('oops', file=sys.stderr)\n"
-        "    warnings.warn('careful')\n    for attempt in range(max_retries):",
+        "    warnings.warn('careful')\n    for retry in range(max_retries + 1):",
     )
     assert chatty != SOLUTION["Q3"]
     result = grade_notebook(learner_copy(tmp_path, {**ALL, "Q3": chatty}))
@@ -231,7 +231,7 @@ def test_two_gradings_at_once_are_both_recorded(tmp_path, grader_cache):
                           "--ledger", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for p in paths
     ]
-    outputs = [run.communicate(timeout=120) for run in runs]
+    outputs = [run.communicate(timeout=300) for run in runs]  # generous: a busy machine grades slowly
     assert [run.returncode for run in runs] == [0, 0], outputs
     standing = Ledger(url).standing("ada", grading.ASSIGNMENT)
     assert (standing.attempts, standing.best_score) == (2, 10)
@@ -363,7 +363,8 @@ def test_instructor_grades_a_class_with_one_command(tmp_path):
     learner_copy(submitted / "carol" / grading.ASSIGNMENT, SEVEN, name="module_assessment (1).ipynb")
     fatal = {**ALL, "Q2": SOLUTION["Q2"] + "\nimport os\nos._exit(1)\n"}  # kills nbgrader's kernel
     learner_copy(submitted / "dave" / grading.ASSIGNMENT, fatal)
-    # erin's notebook stops the kernel on its first run only, like a kernel lost on a busy machine
+    # erin's notebook stops the kernel on its first run only, like a kernel lost on a busy machine; it leaves a
+    # mark outside its folder to know, which the sandbox forbids: this test of the retries runs unsandboxed
     once = tmp_path / "erin-failed-once"
     flaky = {**ALL, "Q2": SOLUTION["Q2"] + f"\nimport os, pathlib\nif not pathlib.Path({str(once)!r}).exists():\n"
                            f"    pathlib.Path({str(once)!r}).touch()\n    os._exit(1)\n"}
@@ -375,7 +376,8 @@ def test_instructor_grades_a_class_with_one_command(tmp_path):
 
     def grade_class(*options: str) -> dict[str, dict[str, str]]:
         nonlocal report
-        run = subprocess.run([*command, *options], check=False, capture_output=True, text=True, timeout=300)
+        run = subprocess.run([*command, *options], check=False, capture_output=True, text=True, timeout=600,
+                             env={**os.environ, "APICOURSE_SANDBOX": "off"})
         report = run.stdout + run.stderr
         assert run.returncode == 0, report
         return read_csv(course / "grades.csv")

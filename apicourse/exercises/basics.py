@@ -603,11 +603,14 @@ def check_read_only_token(token: Any, api: Any = None) -> Verdict:
 def check_should_retry(should_retry: Callable[[Any], Any]) -> Verdict:
     """A function ``status → bool``: retry 429 and 5xx; never retry the other 4xx (fix the request).
 
+    408 and 409 are left to the learner: the SDKs retry them (a request timeout, a lock timeout), as lesson 04
+    says, and so may the learner's function.
+
     >>> v = check_should_retry(lambda status: status == 429 or status >= 500)
     ✓ Retry when waiting can help (429, 5xx); fail at once when only a fix can (400, 401, 403, 404, 422).
     """
     retry = (429, 500, 502, 503, 504)
-    never = (400, 401, 403, 404, 409, 413, 422)
+    never = (400, 401, 403, 404, 413, 422)  # not 408/409: the SDKs retry those (openai _should_retry)
 
     class _Response:
         def __init__(self, status: int) -> None:

@@ -26,9 +26,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     cls.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
     cls.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: 2 per CPU core)")
+    cls.add_argument("--require-sandbox", action="store_true",
+                     help="refuse to grade unless each submission can run in the bubblewrap sandbox")
     share = commands.add_parser("autograde-share")  # internal: one worker of grade-class
     share.add_argument("--course", required=True)
     share.add_argument("--timeout", type=int)
+    share.add_argument("--sandbox", action="store_true")
+    share.add_argument("--hide", action="append", default=[])
     share.add_argument("students", nargs="+")
     one = commands.add_parser("grade", help="grade one notebook and record the attempt")
     one.add_argument("notebook")
@@ -41,11 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "grade-class":
         report = grade_class(args.course, ledger=args.ledger, csv_path=args.csv, feedback=not args.no_feedback,
-                             workers=args.workers)
+                             workers=args.workers, require_sandbox=args.require_sandbox)
         print(report)
-        return 1 if any(p.startswith("nbgrader") for p in report.problems) else 0
+        if args.require_sandbox and not report.sandbox.startswith("Submissions ran sandboxed"):
+            return 2
+        return 1 if report.tampered or any(p.startswith("nbgrader") for p in report.problems) else 0
     if args.command == "autograde-share":
-        return _autograde_share(Path(args.course), args.students, args.timeout)
+        hidden = [Path(h) for h in args.hide] if args.sandbox else None
+        return _autograde_share(Path(args.course), args.students, args.timeout, hidden)
     if args.command == "grade":
         result = grade_notebook(args.notebook)
         result.learner = args.learner or learner_name()

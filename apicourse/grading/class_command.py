@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from apicourse.grading.nbgrader_run import _Env, _in_worker_thread, _scores, _ta
 from apicourse.grading.questions import ASSIGNMENT, COURSE, _looks_like_quiz
 from apicourse.grading.report import _num
 from apicourse.grading.self_grading import grade_notebook
+from apicourse.grading.submissions import refusal_of
 
 if TYPE_CHECKING:
     from apicourse.ledger import Ledger
@@ -36,13 +37,28 @@ class ClassReport:
     feedback: bool
     problems: list[str]
     seconds: float
+    sandbox: str = ""
+    """One sentence: whether submissions ran sandboxed, and if not why."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Students whose file could not be graded, with the one-sentence reason."""
+    kept: int = 0
+    """Attempts the ledger could not take, kept pending (added when it works again)."""
+    tampered: list[str] = field(default_factory=list)
+    """What changed that the grader trusts (then nothing was recorded)."""
 
     def __repr__(self) -> str:
         lines = [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
+        lines += [f"{student}: {why}" for student, why in sorted(self.refused.items())]
         lines.append(
             f"{len(self.scores)} submission(s) graded in {self.seconds:.1f} s, {self.recorded} new attempt(s) "
             f"recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
         )
+        if self.kept:
+            lines.append(f"{self.kept} attempt(s) kept pending: the ledger could not take them (see below); they are "
+                         "added when it works again")
+        if self.sandbox:
+            lines.append(f"sandbox: {self.sandbox}")
+        lines += [f"TAMPERING: {t}; nothing was recorded" for t in self.tampered]
         lines += [f"problem: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -95,12 +111,16 @@ def _failure_reasons(log: str) -> dict[str, str]:
     return reasons
 
 
-def _autograde_in_parallel(course: Path, students: list[str], workers: int, timeout: int | None) -> dict[str, Any]:
-    """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share)."""
+def _autograde_in_parallel(course: Path, students: list[str], workers: int, timeout: int | None,
+                           hidden: Sequence[Path] | None = None) -> dict[str, Any]:
+    """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share); with
+    ``hidden`` (a list, maybe empty) their kernels run sandboxed, those paths masked."""
     shares = [students[i::workers] for i in range(workers)]
     command = [sys.executable, "-m", "apicourse.grading", "autograde-share", "--course", str(course)]
     if timeout is not None:
         command += ["--timeout", str(timeout)]
+    if hidden is not None:
+        command += ["--sandbox", *[f"--hide={h}" for h in hidden]]
     env = {**os.environ, **_with_venv_on_path()}
     runs = [subprocess.Popen([*command, *share], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True) for share in shares]
@@ -139,18 +159,30 @@ def _retry_alone(
     return {**outcome, "success": True}, failed
 
 
-def _autograde_share(course: Path, students: Sequence[str], timeout: int | None) -> int:
-    """One worker of :func:`_autograde_in_parallel`: nbgrader autograde over these students only."""
-    from nbgrader.apps import NbGraderAPI
+def _class_config(course: Path, timeout: int | None, hidden: Sequence[Path] | None, db_url: str | None = None) -> Any:
+    """The course's own nbgrader configuration, hardened (:func:`~apicourse.grading.preprocessors.harden`);
+    sandboxed unless ``hidden`` is None."""
     from traitlets.config.loader import PyFileConfigLoader
+
+    from apicourse.grading.preprocessors import harden
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
-    # several processes write one SQLite gradebook: wait for each other instead of failing at once
-    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}?timeout=120"
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     config.NbGraderAPI.log_level = "ERROR"
     if timeout is not None:
         config.Execute.timeout = int(timeout)
+    return harden(config, sandbox=hidden is not None, hidden=hidden or ())
+
+
+def _autograde_share(course: Path, students: Sequence[str], timeout: int | None,
+                     hidden: Sequence[Path] | None = None) -> int:
+    """One worker of :func:`_autograde_in_parallel`: nbgrader autograde over these students only."""
+    from nbgrader.apps import NbGraderAPI
+
+    # several processes write one SQLite gradebook: wait for each other instead of failing at once
+    config = _class_config(course, timeout, hidden, f"sqlite:///{course / 'gradebook.db'}?timeout=120")
     mine = set(students)
     others = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.parent.name not in mine)
     config.CourseDirectory.student_id_exclude = ",".join(others)
@@ -169,6 +201,7 @@ def grade_class(
     feedback: bool = True,
     timeout: int | None = None,
     workers: int | None = None,
+    require_sandbox: bool = False,
 ) -> ClassReport:
     """Autograde every submission in ``<course>/submitted/<student>/module_assessment/`` with nbgrader,
     record each new submission as an attempt, export ``student,latest,best,attempts,passed`` as CSV and
@@ -180,10 +213,18 @@ def grade_class(
     a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
     A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
     :func:`grade_notebook` (no gradebook entry, no feedback file). ``problems`` names each such student.
+
+    Each submission runs in the sandbox (:mod:`apicourse.grading.sandbox`) where the machine allows it;
+    ``require_sandbox`` refuses to grade where it does not. A file that is not this quiz's notebook is refused
+    in a sentence (``refused``). If anything the grader trusts changed while submissions ran
+    (:mod:`apicourse.grading.integrity`) nothing is recorded (``tampered``). An attempt the ledger cannot
+    take is kept pending and added when it works again (``kept``).
     """
     from nbgrader.apps import NbGraderAPI
 
-    from apicourse.ledger import Ledger, LedgerError, NewAttempt
+    from apicourse.grading.integrity import changes, fingerprint, poisoned_tests
+    from apicourse.grading.sandbox import protected_paths, sandbox_status
+    from apicourse.ledger import Ledger
 
     started = time.perf_counter()
     course = Path(course).resolve()
@@ -191,19 +232,36 @@ def grade_class(
         ledger = os.environ.get("APICOURSE_LEDGER_URL") or f"sqlite:///{course / 'attempts.db'}"
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     csv_file = Path(csv_path) if csv_path else course / "grades.csv"
-    from traitlets.config.loader import PyFileConfigLoader
+    status = sandbox_status()
+    sandbox = ("Submissions ran sandboxed (bubblewrap: no network, no course files, a throw-away folder)."
+               if status.available else f"Submissions ran WITHOUT the sandbox: {status.reason}")
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    config.NbGraderAPI.log_level = "ERROR"
-    if timeout is not None:
-        config.Execute.timeout = int(timeout)
-    problems = _fix_renamed_submissions(course)
-    students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.is_dir())
+    def report(scores: dict[str, float] | None = None, **more: Any) -> ClassReport:
+        return ClassReport(scores or {}, more.pop("max_score", 10.0), csv_file, more.pop("recorded", 0),
+                           more.pop("feedback", False), problems, time.perf_counter() - started, sandbox,
+                           refused, **more)
+
+    problems: list[str] = []
+    refused: dict[str, str] = {}
+    if require_sandbox and not status.available:
+        sandbox = f"Not graded: --require-sandbox, and the sandbox is unavailable: {status.reason}"
+        return report()
+    hidden = [*protected_paths(course, book.url), *(p for p in [book.pending_file] if p)] if status.available else None
+    config = _class_config(course, timeout, hidden)
+    problems += _fix_renamed_submissions(course)
+    submitted = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.is_dir())
+    for student in submitted:
+        nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        why = refusal_of(nb_file.read_bytes(), nb_file.name) if nb_file.is_file() else \
+            f"no {ASSIGNMENT}.ipynb in the submission folder: not graded."
+        if why:
+            refused[student] = why
+    students = [s for s in submitted if s not in refused]
+    config.CourseDirectory.student_id_exclude = ",".join(refused)
 
     if workers is None:
         workers = min(2 * (os.cpu_count() or 1), len(students) // 8 or 1)
-    workers = max(1, min(workers, len(students)))
+    workers = max(1, min(workers, len(students) or 1))
 
     def prepare() -> dict[str, Any]:
         with _Env(**_with_venv_on_path()):
@@ -212,60 +270,96 @@ def grade_class(
         return {"success": True}
 
     outcome = _in_worker_thread(prepare)
+    db_url = config.CourseDirectory.db_url
+    before: dict[str, str] = {}
+    if outcome.get("success"):
+        poisoned = poisoned_tests(course, db_url)
+        if poisoned:
+            problems.append(f"nbgrader: not graded: {poisoned}")
+            return report()
+        before = fingerprint(course, db_url, book)
     failed: dict[str, str] = {}  # student -> why nbgrader could not grade the notebook, twice
     if outcome.get("success") and students:
         if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
-            outcome = _autograde_in_parallel(course, students, workers, timeout)
+            outcome = _autograde_in_parallel(course, students, workers, timeout, hidden)
         else:
             outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
         if not outcome.get("success"):
             outcome, failed = _retry_alone(config, course, students, outcome, problems)
     if not outcome.get("success"):
         problems.append("nbgrader: " + _tail(outcome))
-    if feedback and students and outcome.get("success"):
+        return report()
+    points = _points(course, students, failed, db_url, timeout, hidden, problems)
+    tampered = changes(before, fingerprint(course, db_url, book))
+    scores = {student: sum(p for p, _ in cells.values()) for student, cells in points.items()}
+    max_score = max((sum(m for _, m in cells.values()) for cells in points.values()), default=10.0)
+    if tampered:
+        return report(scores, max_score=max_score, tampered=tampered)
+    made_feedback = False
+    if feedback and students:
         fb = _in_worker_thread(lambda: NbGraderAPI(config=config).generate_feedback(ASSIGNMENT, "*"))
-        if not fb.get("success"):
+        made_feedback = bool(fb.get("success"))
+        if not made_feedback:
             problems.append("feedback: " + _tail(fb, 4))
-    scores: dict[str, float] = {}
-    max_score = 10.0
-    recorded = 0
-    for student in students:
-        nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        if student in failed:
-            # nbgrader gave up on this notebook (its kernel died, say): grade it the robust way instead,
-            # so the attempt is not lost; the gradebook has no entry for it.
-            fallback = grade_notebook(nb_file, timeout=timeout)
-            if not fallback.graded:
-                problems.append(f"{student}: not graded ({fallback.error})")
-                continue
-            points = {q.id: (q.points, q.max_points) for q in fallback.questions}
-            problems.append(f"{student}: nbgrader could not grade it ({failed[student]}); "
-                            f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
-                            "not in the gradebook, no feedback file)")
-        else:
-            try:
-                points = _scores(course, student, db_url=config.CourseDirectory.db_url)
-            except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
-                problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
-                continue
-        score = sum(p for p, _ in points.values())
-        max_score = sum(m for _, m in points.values()) or max_score
-        scores[student] = score
-        stamp = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
-        digest = hashlib.sha256(
-            (nb_file.read_bytes() if nb_file.exists() else b"") + (stamp.read_bytes() if stamp.exists() else b"")
-        ).hexdigest()
-        try:
-            if book.has_submission(student, ASSIGNMENT, digest, "instructor"):
-                continue
-            book.record(NewAttempt(student, ASSIGNMENT, score, max_score, source="instructor", submission=digest,
-                                   details={"cells": {k: v[0] for k, v in points.items()}}))
-            recorded += 1
-        except LedgerError as error:
-            problems.append(f"{student}: {error}")
+    recorded, kept = _record(book, course, points, problems)
+    from apicourse.ledger import LedgerError
+
     try:
         book.export_csv(ASSIGNMENT, csv_file)
     except LedgerError as error:
         problems.append(f"CSV not written: {error}")
-    return ClassReport(scores, max_score, csv_file, recorded, feedback and not any(p.startswith("feedback")
-                       for p in problems), problems, time.perf_counter() - started)
+    return report(scores, max_score=max_score, recorded=recorded, feedback=made_feedback, kept=kept)
+
+
+def _points(course: Path, students: Sequence[str], failed: dict[str, str], db_url: str, timeout: int | None,
+            hidden: Sequence[Path] | None, problems: list[str]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Points per test cell of each student: from the gradebook, or (for a notebook nbgrader gave up on twice,
+    its kernel dying, say) from :func:`grade_notebook`, so the attempt is not lost."""
+    points: dict[str, dict[str, tuple[float, float]]] = {}
+    for student in students:
+        nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        if student in failed:
+            fallback = grade_notebook(nb_file, timeout=timeout, hidden=[course, *(hidden or ())])
+            if not fallback.graded:
+                problems.append(f"{student}: not graded ({fallback.error})")
+                continue
+            points[student] = {q.id: (q.points, q.max_points) for q in fallback.questions}
+            problems.append(f"{student}: nbgrader could not grade it ({failed[student]}); "
+                            f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
+                            "not in the gradebook, no feedback file)")
+            continue
+        try:
+            points[student] = _scores(course, student, db_url=db_url)
+        except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
+            problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
+    return points
+
+
+def _record(book: Ledger, course: Path, points: dict[str, dict[str, tuple[float, float]]],
+            problems: list[str]) -> tuple[int, int]:
+    """Record each new submission as an attempt; returns (recorded, kept pending). A ledger that cannot be
+    read keeps the attempt pending (the ledger adds it, once, when it works again)."""
+    from apicourse.ledger import LedgerError, NewAttempt
+
+    recorded = kept = 0
+    for student, cells in points.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        nb_file, stamp = folder / f"{ASSIGNMENT}.ipynb", folder / "timestamp.txt"
+        digest = hashlib.sha256(
+            (nb_file.read_bytes() if nb_file.exists() else b"") + (stamp.read_bytes() if stamp.exists() else b"")
+        ).hexdigest()
+        attempt = NewAttempt(student, ASSIGNMENT, sum(p for p, _ in cells.values()),
+                             sum(m for _, m in cells.values()), source="instructor", submission=digest,
+                             details={"cells": {k: v[0] for k, v in cells.items()}})
+        try:
+            try:
+                if book.has_submission(student, ASSIGNMENT, digest, "instructor"):
+                    continue
+            except LedgerError:
+                pass  # cannot tell: record() keeps it pending, and the ledger adds it only if it is new
+            book.record(attempt)
+            recorded += 1
+        except LedgerError as error:
+            kept += error.pending is not None
+            problems.append(f"{student}: {error}")
+    return recorded, kept

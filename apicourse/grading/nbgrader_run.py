@@ -17,6 +17,9 @@ from apicourse.grading.questions import ASSIGNMENT, CACHE_DIR_VAR, CONFIG_FILE
 
 _T = TypeVar("_T")
 
+STUCK_KERNEL = "the kernel kept running after it was interrupted"
+"""Part of the DeadKernelError the grader raises for a cell that swallows interrupts (see :mod:`.preprocessors`)."""
+
 
 # --- preparing nbgrader ---------------------------------------------------------------------------------------
 def course_config(root: Path, *, timeout: int | None = None) -> Any:

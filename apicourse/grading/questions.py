@@ -49,11 +49,12 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "Q1",
-        "REST and JSON",
-        "An API is a contract; generating text means POSTing a structured (JSON) request.",
+        "REST, JSON and Hugging Face",
+        "An API is a contract; generating text means POSTing a structured (JSON) request — to OpenAI, Anthropic "
+        "or any of the thousands of open-source models Hugging Face serves.",
         {
-            "q1a_method": "a) Generating text means *sending* data (your prompt). Which method sends data? "
-            "See lesson 01.",
+            "q1a_method": "a) Classifying a text means *sending* data: which method sends data? And how many models, "
+            "for which tasks, does Hugging Face serve? See lessons 01 and 07.",
             "q1b_contract": "b) Remember the restaurant menu: what you can order, how to order, what comes back. "
             "See lesson 01.",
         },
@@ -64,7 +65,8 @@ QUESTIONS: tuple[Question, ...] = (
         "Keys come from the environment (or .env), never from the code.",
         {
             "q2_headers": "Read the key inside the function with os.environ and send it as 'Bearer <key>' with "
-            "Content-Type application/json; no key written in the code. See lesson 03.",
+            "Content-Type application/json (any mapping, names in any case); no key written in the code. "
+            "See lesson 03.",
             "q2_missing_key": "When OPENAI_API_KEY is missing or empty, raise RuntimeError with a message that "
             "names OPENAI_API_KEY. See lesson 03.",
         },
@@ -73,12 +75,13 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "Q3",
         "Retry with exponential backoff",
-        "After a 429, wait (Retry-After, or 1 s, 2 s, 4 s …) and retry; never retry a bad request.",
+        "After a 429 or a 5xx, wait (Retry-After, or 1 s, 2 s, 4 s …) and retry; never retry a bad request.",
         {
-            "q3_backoff": "On 429 without Retry-After, call sleep(2 ** attempt) — 1, 2, 4 … — and send again; on "
-            "200 return response.json(). See lesson 04.",
-            "q3_retry_after": "Wait the Retry-After seconds when given, stop after max_retries calls with "
-            "RuntimeError, and raise at once on other errors such as 400. See lesson 04.",
+            "q3_backoff": "On a 429 or a 5xx without Retry-After, call sleep(2 ** retry) — 1, 2, 4 … — and send "
+            "again; on 200 return response.json(). See lesson 04.",
+            "q3_retry_after": "Wait the Retry-After seconds when given (header names are case-insensitive), give up "
+            "with RuntimeError after max_retries retries (max_retries + 1 calls), and raise at once on a 4xx such "
+            "as 400, 401, 404 or 422. See lesson 04.",
         },
         code=True,
     ),
@@ -89,8 +92,8 @@ QUESTIONS: tuple[Question, ...] = (
         {
             "q4a_openai": "The text is at completion['choices'][0]['message']['content'], the tokens at "
             "completion['usage']['total_tokens']. See lesson 05.",
-            "q4b_anthropic": "Find the content block whose type is 'tool_use' and answer its id in a 'user' "
-            "message holding one 'tool_result' block. See lesson 06.",
+            "q4b_anthropic": "Find the content block whose type is 'tool_use' (at any position) and answer its id "
+            "in a 'user' message holding one 'tool_result' block. See lesson 06.",
         },
         code=True,
     ),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apicourse.grading.feedback import _short, build_feedback
-from apicourse.grading.nbgrader_run import _in_worker_thread, _scores, _tail, course_config
+from apicourse.grading.nbgrader_run import STUCK_KERNEL, _in_worker_thread, _scores, _tail, course_config
 from apicourse.grading.questions import (
     _ANSWER_MARK,
     ASSIGNMENT,
@@ -28,6 +28,8 @@ from apicourse.grading.questions import (
     _normalise,
 )
 from apicourse.grading.report import GradeResult
+from apicourse.grading.sandbox import protected_paths, sandbox_status
+from apicourse.grading.submissions import read_notebook, refusal_of
 from apicourse.grading.warmup import prepared_course
 
 if TYPE_CHECKING:  # imported lazily: the grading cell must cost nothing while nbgrader runs the notebook
@@ -35,31 +37,37 @@ if TYPE_CHECKING:  # imported lazily: the grading cell must cost nothing while n
 
 
 # --- grading -------------------------------------------------------------------------------------------------
-def grade_notebook(notebook: str | Path, *, timeout: int | None = None) -> GradeResult:
+def grade_notebook(notebook: str | Path, *, timeout: int | None = None, hidden: Sequence[Path] = ()) -> GradeResult:
     """Grade one notebook file with nbgrader's autograder; nothing is recorded.
 
     Whatever the notebook holds (blank answers, syntax errors, exceptions, endless loops, huge outputs,
-    edited or deleted test cells, an answer that kills the kernel, any file name), the result is a score;
-    ``result.error`` is set only if the file cannot be read as a notebook or nbgrader itself fails.
-    ``timeout`` overrides the course's per-cell limit in seconds.
-    """
-    import nbformat
+    edited, deleted or invented cells, broken metadata, an answer that kills the kernel, any file name), the
+    result is a score; ``result.error`` is a one-sentence refusal if the file is not a notebook or not this
+    quiz (:func:`~apicourse.grading.submissions.refusal_of`), or says why nbgrader itself failed.
+    ``timeout`` overrides the course's per-cell limit in seconds; ``hidden`` adds paths the sandboxed kernel
+    must not see (the class command's course and ledger).
 
+    >>> grade_notebook(__file__).error  # doctest: +ELLIPSIS
+    'self_grading.py could not be read as a notebook (it is not valid JSON): not graded.'
+    """
     notebook = Path(notebook)
     started = time.perf_counter()
     result = GradeResult(notebook=notebook.name)
     try:
         data = notebook.read_bytes()
-        submitted = nbformat.reads(data.decode("utf-8"), as_version=4)
-        _answer_cells(submitted)  # a file that is JSON but not a notebook fails here
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
-        result.error = f"{notebook.name} could not be read as a notebook ({type(error).__name__}: {_short(str(error))})."
+    except OSError as error:
+        result.error = f"{notebook.name} could not be read ({type(error).__name__}: {_short(str(error))}): not graded."
         return result
+    refused = refusal_of(data, notebook.name)
+    if refused:
+        result.error = refused
+        return result
+    submitted = read_notebook(data)
     result.submission = hashlib.sha256(data).hexdigest()
     stopped: dict[str, str] = {}
     try:
         for _ in range(len(QUESTIONS) + 1):
-            outcome = _autograde_once(submitted, timeout)
+            outcome = _autograde_once(submitted, timeout, hidden)
             if outcome.dead_kernel is None:
                 break
             # A cell stopped the kernel (os._exit, a crash, memory exhausted): disable it (an answer then
@@ -68,7 +76,8 @@ def grade_notebook(notebook: str | Path, *, timeout: int | None = None) -> Grade
             if disabled is None or disabled in stopped:
                 result.error = "the grading kernel died and the cause could not be isolated:\n" + outcome.log
                 return result
-            stopped[disabled] = "the kernel died"
+            stopped[disabled] = "it kept running after it was interrupted" if STUCK_KERNEL in outcome.log \
+                else "the kernel died"
         else:
             result.error = "the grading kernel kept dying:\n" + outcome.log
             return result
@@ -80,7 +89,8 @@ def grade_notebook(notebook: str | Path, *, timeout: int | None = None) -> Grade
         for q in result.questions:
             if q.id in stopped:
                 q.feedback = (f"Your answer stopped Python itself while it was graded ({stopped[q.id]}); it scores 0. "
-                              "Remove whatever exits or uses up the memory, save, and grade again.")
+                              "Remove whatever exits, uses up the memory or catches every exception (a bare "
+                              "except: also catches the interrupt that stops an endless loop), save, and grade again.")
     finally:
         result.seconds = time.perf_counter() - started
     return result
@@ -96,7 +106,7 @@ class _Autograded:
     log: str = ""
 
 
-def _autograde_once(submitted: Any, timeout: int | None) -> _Autograded:
+def _autograde_once(submitted: Any, timeout: int | None, hidden: Sequence[Path] = ()) -> _Autograded:
     """One nbgrader autograde of ``submitted`` in a throw-away one-student course."""
     import nbformat
 
@@ -115,6 +125,8 @@ def _autograde_once(submitted: Any, timeout: int | None) -> _Autograded:
             from nbgrader.apps import NbGraderAPI
             from nbgrader.preprocessors import Execute
 
+            from apicourse.grading.preprocessors import harden
+
             original = Execute.preprocess_cell
 
             def tracking(self: Any, cell: Any, resources: Any, index: int) -> Any:
@@ -123,7 +135,9 @@ def _autograde_once(submitted: Any, timeout: int | None) -> _Autograded:
 
             Execute.preprocess_cell = tracking  # type: ignore[method-assign]
             try:
-                return NbGraderAPI(config=course_config(root, timeout=timeout)).autograde(ASSIGNMENT, "learner")
+                config = harden(course_config(root, timeout=timeout), sandbox=sandbox_status().available,
+                                hidden=[root, *protected_paths(), *hidden])
+                return NbGraderAPI(config=config).autograde(ASSIGNMENT, "learner")
             finally:
                 Execute.preprocess_cell = original  # type: ignore[method-assign]
 

@@ -1,0 +1,174 @@
+"""The grader's own nbgrader steps: a kernel that ignores interrupts costs only its question, outputs are
+capped in characters as well as lines, and (where possible) every kernel runs sandboxed.
+
+:func:`harden` puts them into an nbgrader configuration; self-grading and ``grade-class`` both call it::
+
+    >>> from traitlets.config import Config
+    >>> config = harden(Config(), sandbox=False)
+    >>> [p.__name__ for p in config.Autograde.autograde_preprocessors][:4]
+    ['GuardedExecute', 'IgnorePattern', 'ClearMetadataPreprocessor', 'CappedOutput']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+from traitlets import Bool, Integer
+
+from apicourse.grading.nbgrader_run import STUCK_KERNEL
+from apicourse.grading.questions import _ANSWER_MARK
+from apicourse.grading.sandbox_kernel import SandboxedKernelManager
+
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, except that a cell which keeps running after the timeout's interrupt (a loop whose
+    ``except:`` swallows ``KeyboardInterrupt``) has its kernel killed and is reported as a dead kernel —
+    the grader then grades the notebook again without that question's answer (it scores 0), instead of
+    nbclient's "Timeout waiting for IOPub output" costing the whole notebook. With ``sandboxed`` its kernels
+    run in :class:`~apicourse.grading.sandbox_kernel.SandboxedKernelManager`."""
+
+    sandboxed = Bool(False, help="run each kernel in the bubblewrap sandbox").tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.sandboxed:  # nbgrader's Execute passes its kernel manager as an argument: config cannot set it
+            self.kernel_manager_class = SandboxedKernelManager
+
+    async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        except CellTimeoutError as error:
+            if "IOPub" not in str(error) or self.km is None:
+                raise
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            raise DeadKernelError(f"{STUCK_KERNEL} (cell {cell_index})") from error
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds its own: the override must be bound again
+
+
+class CappedOutput(LimitOutput):
+    """nbgrader's LimitOutput (lines), plus a cap in characters: one 10 MB line is cut too."""
+
+    max_chars = Integer(20_000, help="maximum characters of output per cell (-1 means no limit)").tag(config=True)
+
+    def _cap(self, text: str, budget: int) -> str:
+        return text if len(text) <= budget else text[:budget] + "\n... Output truncated ..."
+
+    def preprocess_cell(self, cell: Any, resources: Any, cell_index: int) -> tuple[Any, Any]:
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if self.max_chars < 0 or cell.cell_type != "code":
+            return cell, resources
+        budget = self.max_chars
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                output.text = self._cap(output.text, max(budget, 0))
+                budget -= len(output.text)
+            elif output.output_type == "error":
+                output.evalue = self._cap(str(output.get("evalue", "")), 2_000)
+                output.traceback = [self._cap(line, 2_000) for line in output.get("traceback", [])]
+            else:
+                for mime, value in output.get("data", {}).items():
+                    if isinstance(value, str):
+                        output.data[mime] = self._cap(value, max(budget, 0))
+                        budget -= len(output.data[mime])
+        return cell, resources
+
+
+class RepairCells(NbGraderPreprocessor):
+    """Make any submission gradable before nbgrader's own checks (which raise on these):
+
+    - nbgrader metadata that is broken, or names a cell the gradebook does not know (a cell the learner made
+      up, another assignment's cell), is removed: the cell is an ordinary one, not graded;
+    - an ordinary cell starting ``# ANSWER Qn`` becomes that question's answer cell if it has none (stripped
+      metadata);
+    - every cell of the assignment still missing (an answer and its tests deleted) is put back from the
+      gradebook after its predecessor, so that question scores 0 and the rest is graded.
+    """
+
+    def preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            cells = [(c.name, c.cell_type, c.source, bool(c.locked), c.checksum) for c in notebook.source_cells]
+            points = {c.name: float(c.max_score) for c in notebook.grade_cells}
+            solutions = {c.name for c in notebook.solution_cells}
+        known = {name for name, *_ in cells}
+        present: set[str] = set()
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if meta is not None and (grade_id not in known or grade_id in present):
+                del cell.metadata["nbgrader"]
+            elif grade_id is not None:
+                present.add(grade_id)
+        answers = {m.group(1).upper(): name for name, _, source, *_ in cells if name in solutions
+                   for m in [_ANSWER_MARK.match(source.split("\n", 1)[0])] if m}
+        for cell in nb.cells:
+            mark = _ANSWER_MARK.match(cell.get("source", "").split("\n", 1)[0]) if cell.cell_type == "code" else None
+            name = answers.get(mark.group(1).upper()) if mark else None
+            if name and name not in present and "nbgrader" not in cell.metadata:
+                cell.metadata["nbgrader"] = self._metadata(name, False, name in points, True, points.get(name))
+                present.add(name)
+        for index, (name, cell_type, source, locked, checksum) in enumerate(cells):
+            if name in present:
+                continue
+            before = [n for n, *_ in cells[:index] if n in present]
+            at = 1 + max((i for i, c in enumerate(nb.cells)
+                          if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") in before[-1:]), default=-1)
+            restored = NotebookNode(cell_type=cell_type, source=source, metadata=NotebookNode(
+                nbgrader=self._metadata(name, locked, name in points, name in solutions, points.get(name), checksum)))
+            if cell_type == "code":
+                restored.update(outputs=[], execution_count=None)
+            nb.cells.insert(at, restored)
+            present.add(name)
+        return nb, resources
+
+    @staticmethod
+    def _metadata(name: str, locked: bool, grade: bool, solution: bool, points: float | None,
+                  checksum: str | None = None) -> NotebookNode:
+        meta = NotebookNode(grade=grade, grade_id=name, locked=locked, schema_version=3, solution=solution,
+                            task=False)
+        if grade:
+            meta.points = points or 0.0
+        if checksum:
+            meta.checksum = checksum
+        return meta
+
+
+def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = ()) -> Any:
+    """Put the grader's steps into an nbgrader ``config`` (returned): :class:`GuardedExecute`,
+    :class:`CappedOutput`, and with ``sandbox`` every kernel in bubblewrap, ``hidden`` masked."""
+    sanitize = list(config.Autograde.get("sanitize_preprocessors") or
+                    [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata])
+    if RepairCells not in sanitize:  # first: nbgrader's own steps raise on broken metadata
+        sanitize.insert(0, RepairCells)
+    config.Autograde.sanitize_preprocessors = sanitize
+    config.Autograde.autograde_preprocessors = [
+        GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, CappedOutput, SaveAutoGrades,
+        AssignLatePenalties, CheckCellMetadata,
+    ]
+    if sandbox:
+        config.GuardedExecute.sandboxed = True
+        config.SandboxedKernelManager.hidden = [str(p) for p in hidden]
+    return config
