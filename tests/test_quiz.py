@@ -337,7 +337,7 @@ def test_warm_up_readies_the_grader_in_the_background(tmp_path):
 
 def test_warm_up_does_nothing_inside_nbgraders_own_run(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    monkeypatch.setattr(grading, "_WARM_UP", None)
+    monkeypatch.setattr(grading.warmup, "_WARM_UP", None)
     assert grading.warm_up() is None
 
 

@@ -1,0 +1,102 @@
+"""Grade the module assessment with nbgrader: the learner's self-grading, and the instructor's class run.
+
+In the quiz notebook, the first code cell gets the grader ready in the background (:func:`warm_up`) and
+the last cell is::
+
+    from apicourse.grading import grade_my_quiz
+    grade_my_quiz()
+
+It grades the notebook **as saved** (if what you ran differs from the saved file it says so instead of
+grading a stale copy) with nbgrader's own autograder (``NbGraderAPI.autograde``) in a throw-away
+one-student course, records the attempt in the ledger (:mod:`apicourse.ledger`), and shows points and
+feedback per question, the total, PASS/FAIL at 70%, the attempt number and the best score so far.
+
+Grading a file directly, without a notebook (this is what the tests do)::
+
+    result = grade_notebook(SOURCE_NOTEBOOK)          # the instructor's copy, with the solutions
+    result.score, result.max_score, result.passed     # (10.0, 10.0, True)
+
+An instructor grades a whole class (``quiz/submitted/<student>/module_assessment/``) with one command::
+
+    python -m apicourse.grading grade-class            # autograde + ledger + grades.csv + feedback
+
+The result HTML carries stable CSS classes for tools and browser tests: ``apicourse-grade`` (the whole
+result, plus ``apicourse-pass`` or ``apicourse-fail``), ``apicourse-question`` (one row per question, with
+``data-question="Q1"``, ``data-points``, ``data-max``), ``apicourse-points``, ``apicourse-feedback``,
+``apicourse-total``, ``apicourse-verdict``, ``apicourse-attempt``, ``apicourse-best``, ``apicourse-ledger-error``;
+an unsaved notebook gives ``apicourse-unsaved`` and a grading that could not run ``apicourse-error``.
+
+The package's parts: :mod:`~apicourse.grading.questions` (the questions and answer cells),
+:mod:`~apicourse.grading.self_grading` (one notebook, the learner's attempt), :mod:`~apicourse.grading.warmup`
+(the grader made ready in the background), :mod:`~apicourse.grading.class_command` (``grade-class``),
+:mod:`~apicourse.grading.feedback` and :mod:`~apicourse.grading.report` (what a grading shows),
+:mod:`~apicourse.grading.certificates`, :mod:`~apicourse.grading.nbgrader_run` (running nbgrader from Python)
+and the command line in ``__main__``. The attempts themselves are kept by :mod:`apicourse.ledger`.
+"""
+
+from __future__ import annotations
+
+from apicourse.grading.certificates import Certificate, export_certificate
+from apicourse.grading.class_command import ClassReport, _retry_alone, grade_class
+from apicourse.grading.feedback import build_feedback
+from apicourse.grading.nbgrader_run import _Env, _in_worker_thread, _with_venv_on_path, course_config
+from apicourse.grading.questions import (
+    _ANSWER_MARK,
+    ASSIGNMENT,
+    CACHE_DIR_VAR,
+    CONFIG_FILE,
+    COURSE,
+    LEARNER_VAR,
+    PASS_FRACTION,
+    QUESTIONS,
+    RELEASE_NOTEBOOK,
+    SOURCE_NOTEBOOK,
+    Question,
+    _answer_cells,
+)
+from apicourse.grading.report import GradeResult, QuestionResult, result_html
+from apicourse.grading.self_grading import (
+    find_quiz_notebook,
+    grade_my_quiz,
+    grade_notebook,
+    learner_name,
+    record,
+    unsaved_answers,
+)
+from apicourse.grading.warmup import prepared_course, warm_up
+
+__all__ = [
+    "ASSIGNMENT",
+    "CACHE_DIR_VAR",
+    "CONFIG_FILE",
+    "COURSE",
+    "LEARNER_VAR",
+    "PASS_FRACTION",
+    "QUESTIONS",
+    "RELEASE_NOTEBOOK",
+    "SOURCE_NOTEBOOK",
+    "_ANSWER_MARK",
+    "Certificate",
+    "ClassReport",
+    "GradeResult",
+    "Question",
+    "QuestionResult",
+    "_Env",
+    "_answer_cells",
+    "_in_worker_thread",
+    "_retry_alone",
+    "_with_venv_on_path",
+    "build_feedback",
+    "course_config",
+    "export_certificate",
+    "find_quiz_notebook",
+    "grade_class",
+    "grade_my_quiz",
+    "grade_notebook",
+    "learner_name",
+    "prepared_course",
+    "record",
+    "result_html",
+    "unsaved_answers",
+    "warm_up",
+]

@@ -1,0 +1,62 @@
+"""``python -m apicourse.grading grade-class | grade NOTEBOOK | certificate`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from apicourse import grading
+from apicourse.grading.certificates import export_certificate
+from apicourse.grading.class_command import _autograde_share, grade_class
+from apicourse.grading.questions import COURSE
+from apicourse.grading.self_grading import grade_notebook, learner_name, record
+
+
+# --- command line -------------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m apicourse.grading grade-class | grade NOTEBOOK | certificate`` (see ``--help``)."""
+    description = (grading.__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m apicourse.grading", description=description)
+    commands = parser.add_subparsers(dest="command", required=True)
+    cls = commands.add_parser("grade-class", help="autograde every submission, record attempts, export CSV")
+    cls.add_argument("--course", default=str(COURSE), help="the nbgrader course folder (default: quiz/)")
+    cls.add_argument("--ledger", help="SQLAlchemy URL of the attempts ledger (default: <course>/attempts.db)")
+    cls.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
+    cls.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
+    cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: 2 per CPU core)")
+    share = commands.add_parser("autograde-share")  # internal: one worker of grade-class
+    share.add_argument("--course", required=True)
+    share.add_argument("--timeout", type=int)
+    share.add_argument("students", nargs="+")
+    one = commands.add_parser("grade", help="grade one notebook and record the attempt")
+    one.add_argument("notebook")
+    one.add_argument("--learner")
+    one.add_argument("--ledger")
+    cert = commands.add_parser("certificate", help="write certificate.json and certificate.html")
+    cert.add_argument("--directory", default=".")
+    cert.add_argument("--learner")
+    cert.add_argument("--ledger")
+    args = parser.parse_args(argv)
+    if args.command == "grade-class":
+        report = grade_class(args.course, ledger=args.ledger, csv_path=args.csv, feedback=not args.no_feedback,
+                             workers=args.workers)
+        print(report)
+        return 1 if any(p.startswith("nbgrader") for p in report.problems) else 0
+    if args.command == "autograde-share":
+        return _autograde_share(Path(args.course), args.students, args.timeout)
+    if args.command == "grade":
+        result = grade_notebook(args.notebook)
+        result.learner = args.learner or learner_name()
+        if result.graded:
+            record(result, args.ledger)
+        print(result.text())
+        return 0 if result.graded else 1
+    certificate = export_certificate(args.directory, ledger=args.ledger, learner=args.learner)
+    print(certificate)
+    return 1 if certificate.error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
