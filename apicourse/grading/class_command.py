@@ -3,7 +3,6 @@ every submission, each new one recorded in the ledger, grades exported as CSV.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -11,12 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apicourse.grading.nbgrader_run import _Env, _in_worker_thread, _scores, _tail, _with_venv_on_path
-from apicourse.grading.questions import ASSIGNMENT, COURSE, _looks_like_quiz
+from apicourse.grading.class_export import class_rows, write_grades_csv
+from apicourse.grading.every_submission import Earlier, course_here, grade_earlier_submissions, submitted_at
+from apicourse.grading.exchange import submission_digest
+from apicourse.grading.lms import write_lms_file
+from apicourse.grading.questions import ASSIGNMENT, _looks_like_quiz
 from apicourse.grading.report import _num
 from apicourse.grading.self_grading import grade_notebook
 
@@ -36,13 +39,19 @@ class ClassReport:
     feedback: bool
     problems: list[str]
     seconds: float
+    course: Path | None = None
+    earlier: int = 0  # earlier submissions (from the exchange's inbound/) graded in this run
+    lms_files: list[Path] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        lines = [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
+        lines = [f"Course graded: {self.course}"] if self.course else []
+        lines += [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
+        earlier = f" (and {self.earlier} earlier one(s) from the exchange)" if self.earlier else ""
         lines.append(
-            f"{len(self.scores)} submission(s) graded in {self.seconds:.1f} s, {self.recorded} new attempt(s) "
-            f"recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
+            f"{len(self.scores)} submission(s) graded{earlier} in {self.seconds:.1f} s, {self.recorded} new "
+            f"attempt(s) recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
         )
+        lines += [f"LMS gradebook: {path}" for path in self.lms_files]
         lines += [f"problem: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -146,8 +155,9 @@ def _autograde_share(course: Path, students: Sequence[str], timeout: int | None)
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
-    # several processes write one SQLite gradebook: wait for each other instead of failing at once
-    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}?timeout=120"
+    if str(config.CourseDirectory.db_url or "sqlite").startswith("sqlite"):
+        # several processes write one SQLite gradebook: wait for each other instead of failing at once
+        config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}?timeout=120"
     config.NbGraderAPI.log_level = "ERROR"
     if timeout is not None:
         config.Execute.timeout = int(timeout)
@@ -162,20 +172,27 @@ def _autograde_share(course: Path, students: Sequence[str], timeout: int | None)
 
 
 def grade_class(
-    course: str | Path = COURSE,
+    course: str | Path | None = None,
     *,
     ledger: Ledger | str | None = None,
     csv_path: str | Path | None = None,
     feedback: bool = True,
     timeout: int | None = None,
     workers: int | None = None,
+    lms: Sequence[str] = (),
+    every_submission: bool = True,
 ) -> ClassReport:
     """Autograde every submission in ``<course>/submitted/<student>/module_assessment/`` with nbgrader,
     record each new submission as an attempt, export ``student,latest,best,attempts,passed`` as CSV and
     (by default) generate the feedback HTML (``<course>/feedback/``).
 
-    The ledger defaults to ``$APICOURSE_LEDGER_URL``, else ``<course>/attempts.db``; the CSV to
-    ``<course>/grades.csv``. Running it again on unchanged submissions records nothing new.
+    ``course`` defaults to the folder you stand in if it is an nbgrader course, else ``quiz/``
+    (:func:`~apicourse.grading.every_submission.course_here`). With ``every_submission`` each earlier
+    submission in the exchange's ``inbound/`` is graded and recorded too, once. The ledger defaults to
+    ``$APICOURSE_INSTRUCTOR_LEDGER_URL``, else ``<course>/attempts.db`` (never the learners'
+    ``$APICOURSE_LEDGER_URL``); the export counts only attempts grade-class recorded. The CSV goes to
+    ``<course>/grades.csv``, and ``lms`` ("canvas", "moodle") adds the gradebook file each LMS imports.
+    Running it again on unchanged submissions records nothing new.
     ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
     a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
     A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
@@ -186,10 +203,12 @@ def grade_class(
     from apicourse.ledger import Ledger, LedgerError, NewAttempt
 
     started = time.perf_counter()
-    course = Path(course).resolve()
+    course = course_here(course)
     if ledger is None:
-        ledger = os.environ.get("APICOURSE_LEDGER_URL") or f"sqlite:///{course / 'attempts.db'}"
+        ledger = os.environ.get("APICOURSE_INSTRUCTOR_LEDGER_URL") or f"sqlite:///{course / 'attempts.db'}"
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    earlier = grade_earlier_submissions(course, book, timeout=timeout, workers=workers) if every_submission \
+        else Earlier()
     csv_file = Path(csv_path) if csv_path else course / "grades.csv"
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -198,7 +217,7 @@ def grade_class(
     config.NbGraderAPI.log_level = "ERROR"
     if timeout is not None:
         config.Execute.timeout = int(timeout)
-    problems = _fix_renamed_submissions(course)
+    problems = earlier.problems + _fix_renamed_submissions(course)
     students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.is_dir())
 
     if workers is None:
@@ -228,7 +247,7 @@ def grade_class(
             problems.append("feedback: " + _tail(fb, 4))
     scores: dict[str, float] = {}
     max_score = 10.0
-    recorded = 0
+    recorded = earlier.recorded
     for student in students:
         nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         if student in failed:
@@ -250,22 +269,27 @@ def grade_class(
                 continue
         score = sum(p for p, _ in points.values())
         max_score = sum(m for _, m in points.values()) or max_score
+        digest = submission_digest(nb_file.parent, nb_file)  # the same as its copy in the exchange's inbound/
+        if digest in earlier.refused:  # nbgrader collected a copy another user submitted under this name
+            problems.append(f"{student}: the collected submission was made by another user; not recorded")
+            continue
         scores[student] = score
-        stamp = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
-        digest = hashlib.sha256(
-            (nb_file.read_bytes() if nb_file.exists() else b"") + (stamp.read_bytes() if stamp.exists() else b"")
-        ).hexdigest()
         try:
             if book.has_submission(student, ASSIGNMENT, digest, "instructor"):
                 continue
             book.record(NewAttempt(student, ASSIGNMENT, score, max_score, source="instructor", submission=digest,
-                                   details={"cells": {k: v[0] for k, v in points.items()}}))
+                                   details={"cells": {k: v[0] for k, v in points.items()},
+                                            **submitted_at(nb_file.parent)}))
             recorded += 1
         except LedgerError as error:
             problems.append(f"{student}: {error}")
+    lms_files: list[Path] = []
     try:
-        book.export_csv(ASSIGNMENT, csv_file)
+        rows = class_rows(book, ASSIGNMENT)  # only what grade-class itself recorded
+        write_grades_csv(rows, csv_file)
+        lms_files = [write_lms_file(name, rows, ASSIGNMENT, csv_file.parent) for name in lms]
     except LedgerError as error:
         problems.append(f"CSV not written: {error}")
     return ClassReport(scores, max_score, csv_file, recorded, feedback and not any(p.startswith("feedback")
-                       for p in problems), problems, time.perf_counter() - started)
+                       for p in problems), problems, time.perf_counter() - started, course, earlier.graded,
+                       lms_files)

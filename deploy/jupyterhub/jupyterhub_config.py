@@ -82,7 +82,7 @@ c.Spawner.cmd = [USER_PYTHON, "-m", "jupyterhub.singleuser"]
 def _server_environment(group: str) -> dict[str, str]:
     """What a server of ``group`` sees: its group's Jupyter config, the exchange, no credentials."""
     env = {
-        "JUPYTER_CONFIG_DIR": str(JUPYTER_CONFIGS / group),
+        "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIGS / group),  # above the environment's own settings
         "APICOURSE_EXCHANGE": EXCHANGE,
         "APICOURSE_COURSE_ID": COURSE_ID,
         "PATH": os.pathsep.join([str(Path(USER_PYTHON).parent), "/usr/local/bin", "/usr/bin", "/bin"]),

@@ -1,4 +1,4 @@
-"""nbgrader settings for a learner's server on the class hub (its JUPYTER_CONFIG_DIR is this folder).
+"""nbgrader settings for a learner's server on the class hub (this folder is on its JUPYTER_CONFIG_PATH).
 
 Learners fetch and submit through nbgrader's exchange; the folder is shared by the whole class.
 """

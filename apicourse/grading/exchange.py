@@ -7,13 +7,14 @@ and keeps every submission; ``collect`` copies only each student's latest into
 ``collect.py``). :func:`class_submissions` lists both, each submission once (its :attr:`Submission.digest` is
 the same whether it is read from ``inbound/`` or from its collected copy), oldest first::
 
-    subs, problems = class_submissions(course, "module_assessment", exchange_root="/srv/nbgrader/exchange",
-                                       course_id="working-with-apis")
-    for batch in rounds(subs):      # at most one submission per student in each batch
+    found = class_submissions(course, "module_assessment", exchange_root="/srv/nbgrader/exchange",
+                              course_id="working-with-apis")
+    for batch in rounds(found.submissions):     # at most one submission per student in each batch
         ...
 
 On a machine where each learner is a Unix user, a folder in ``inbound/`` that another user made (or a notebook
-another user put into it) is not graded as that student's: nbgrader trusts the folder name, this does not.
+another user put into it) is not graded as that student's: nbgrader trusts the folder name, this does not
+(:attr:`Found.refused` also names the copy ``nbgrader collect`` may have made of it in ``submitted/``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +43,15 @@ class Submission:
     submitted_at: datetime | None
     digest: str
     origin: str  # "inbound" or "submitted"
+
+
+@dataclass
+class Found:
+    """The submissions found, the lines saying what was refused, and the refused submissions' digests."""
+
+    submissions: list[Submission] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
 
 
 def submission_digest(folder: Path, notebook: Path) -> str:
@@ -112,17 +122,17 @@ def forged(folder: Path, notebook: Path, student: str) -> str | None:
     return None
 
 
-def inbound_submissions(exchange_root: str | Path, course_id: str, assignment: str) -> tuple[list[Submission], list[str]]:
-    """Every submission of ``assignment`` in the exchange's ``inbound/``, and a line for each one refused."""
+def inbound_submissions(exchange_root: str | Path, course_id: str, assignment: str) -> Found:
+    """Every submission of ``assignment`` in the exchange's ``inbound/``, and what was refused."""
     inbound = Path(exchange_root) / course_id / "inbound"
-    found: list[Submission] = []
-    problems: list[str] = []
+    found = Found()
     try:
         entries = sorted(inbound.iterdir())
     except FileNotFoundError:
-        return found, problems
+        return found
     except PermissionError:
-        return found, [f"inbound {inbound} cannot be listed by this account: only collected submissions graded"]
+        found.problems.append(f"inbound {inbound} cannot be listed by this account: only collected submissions graded")
+        return found
     for folder in entries:
         parts = folder.name.rsplit("+", 3)  # as nbgrader's collect: user names may hold "+"
         if len(parts) < 3 or parts[1] != assignment or not folder.is_dir():
@@ -130,15 +140,17 @@ def inbound_submissions(exchange_root: str | Path, course_id: str, assignment: s
         student = parts[0]
         notebook = _notebook_in(folder, assignment)
         if notebook is None:
-            problems.append(f"{student}: inbound {folder.name} holds no notebook")
+            found.problems.append(f"{student}: inbound {folder.name} holds no notebook")
             continue
+        digest = submission_digest(folder, notebook)
         why = forged(folder, notebook, student)
         if why:
-            problems.append(f"{student}: inbound {folder.name} not graded ({why})")
+            found.problems.append(f"{student}: inbound {folder.name} not graded ({why})")
+            found.refused.add(digest)
             continue
-        found.append(Submission(student, assignment, folder, notebook, read_timestamp(folder),
-                                submission_digest(folder, notebook), "inbound"))
-    return found, problems
+        found.submissions.append(Submission(student, assignment, folder, notebook, read_timestamp(folder), digest,
+                                            "inbound"))
+    return found
 
 
 def collected_submissions(course: str | Path, assignment: str) -> list[Submission]:
@@ -154,16 +166,14 @@ def collected_submissions(course: str | Path, assignment: str) -> list[Submissio
 
 def class_submissions(
     course: str | Path, assignment: str, *, exchange_root: str | Path | None, course_id: str | None
-) -> tuple[list[Submission], list[str]]:
-    """Every distinct submission in ``inbound/`` and ``submitted/``, oldest first, and what was refused."""
-    subs: list[Submission] = []
-    problems: list[str] = []
-    if exchange_root and course_id:
-        subs, problems = inbound_submissions(exchange_root, course_id, assignment)
-    seen = {s.digest for s in subs}
-    subs += [s for s in collected_submissions(course, assignment) if s.digest not in seen]
+) -> Found:
+    """Every distinct submission in ``inbound/`` and ``submitted/`` (oldest first) but the refused ones."""
+    found = inbound_submissions(exchange_root, course_id, assignment) if exchange_root and course_id else Found()
+    seen = found.refused | {s.digest for s in found.submissions}
+    found.submissions += [s for s in collected_submissions(course, assignment) if s.digest not in seen]
     oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(subs, key=lambda s: (s.submitted_at or oldest, s.student)), problems
+    found.submissions.sort(key=lambda s: (s.submitted_at or oldest, s.student))
+    return found
 
 
 def rounds(submissions: Iterable[Submission]) -> list[list[Submission]]:
