@@ -146,7 +146,9 @@ class Hub:
     def _prepare(self) -> None:
         self.exchange.mkdir()
         self.exchange.chmod(0o777)  # nbgrader: the exchange root is writable by everyone (ugo+rw)
-        (self.code).mkdir()
+        self.code.mkdir()
+        # the groups' Jupyter settings, readable by every account wherever the repository is checked out
+        shutil.copytree(HUB_DIR / "jupyter", self.dir / "jupyter")
         shutil.copytree(ROOT / "apicourse", self.code / "apicourse", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(ROOT / "quiz" / "source", self.code / "quiz" / "source")
         shutil.copytree(ROOT / "quiz" / "release", self.code / "quiz" / "release")
@@ -174,6 +176,7 @@ class Hub:
             "APICOURSE_INSTRUCTOR_LEDGER_URL": self.pg.url("ledger"),
             "APICOURSE_USER_PYTHON": str(USER_PYTHON),
             "APICOURSE_USER_PYTHONPATH": str(self.code),
+            "APICOURSE_JUPYTER_CONFIGS": str(self.dir / "jupyter"),
             "APICOURSE_FORMGRADER_PORT": str(free_port()),
             "APICOURSE_CULL_TIMEOUT": "600",
         }

@@ -93,9 +93,13 @@ def grade_earlier_submissions(
     current = {s.digest for s in collected_submissions(course, ASSIGNMENT)}
     pending = [s for s in found.submissions if s.digest not in current
                and not book.has_submission(s.student, ASSIGNMENT, s.digest, INSTRUCTOR)]
-    for batch in rounds(pending):
-        scratch = _scratch_course(course)
-        try:
+    if not pending:
+        return done
+    scratch = _scratch_course(course)  # one gradebook for all rounds: generated once, each round replaces
+    try:
+        for batch in rounds(pending):
+            for folder in ("submitted", "autograded"):
+                shutil.rmtree(scratch / folder, ignore_errors=True)
             for sub in batch:
                 shutil.copytree(sub.folder, scratch / "submitted" / sub.student / ASSIGNMENT)
             report = grade_class(scratch, ledger=book, csv_path=scratch / "grades.csv", feedback=False,
@@ -103,6 +107,6 @@ def grade_earlier_submissions(
             done.graded += len(report.scores)
             done.recorded += report.recorded
             done.problems += [f"earlier submission: {p}" for p in report.problems]
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return done

@@ -47,7 +47,8 @@ import os
 import sys
 from pathlib import Path
 
-c = get_config()  # noqa: F821 (provided by JupyterHub)
+if "c" not in globals():  # JupyterHub provides c; Zero to JupyterHub exec()s this file in its own config
+    c = get_config()  # noqa: F821
 
 HERE = Path(__file__).resolve().parent
 ON_KUBERNETES = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
@@ -59,6 +60,10 @@ JUPYTER_CONFIGS = Path(os.environ.get("APICOURSE_JUPYTER_CONFIGS", HERE / "jupyt
 USER_PYTHON = os.environ.get("APICOURSE_USER_PYTHON", sys.executable)
 
 
+SECRETS = {var: os.environ[var] for var in ("APICOURSE_GRADEBOOK_URL", "APICOURSE_INSTRUCTOR_LEDGER_URL")
+           if os.environ.get(var)}
+
+
 def _names(var: str) -> list[str]:
     return sorted({name.strip() for name in os.environ.get(var, "").split(",") if name.strip()})
 
@@ -67,7 +72,7 @@ LEARNERS = _names("APICOURSE_LEARNERS")
 INSTRUCTORS = _names("APICOURSE_INSTRUCTORS")
 
 # --- who may log in, and in which group --------------------------------------------------------------------------
-c.Authenticator.allowed_users = set(LEARNERS) | set(INSTRUCTORS)
+c.Authenticator.allowed_users = set(LEARNERS) | set(INSTRUCTORS) | ({GRADER} if ON_KUBERNETES else set())
 c.Authenticator.admin_users = set()  # instructors need no hub admin rights to teach
 c.JupyterHub.load_groups = {
     "learners": {"users": LEARNERS},
@@ -76,7 +81,8 @@ c.JupyterHub.load_groups = {
 
 # --- the learners' and instructors' servers ----------------------------------------------------------------------
 c.Spawner.default_url = "/lab"
-c.Spawner.cmd = [USER_PYTHON, "-m", "jupyterhub.singleuser"]
+if not ON_KUBERNETES:  # on Kubernetes the single-user image (repo2docker) brings its own jupyterhub-singleuser
+    c.Spawner.cmd = [USER_PYTHON, "-m", "jupyterhub.singleuser"]
 
 
 def _server_environment(group: str) -> dict[str, str]:
@@ -85,25 +91,28 @@ def _server_environment(group: str) -> dict[str, str]:
         "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIGS / group),  # above the environment's own settings
         "APICOURSE_EXCHANGE": EXCHANGE,
         "APICOURSE_COURSE_ID": COURSE_ID,
-        "PATH": os.pathsep.join([str(Path(USER_PYTHON).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
     }
+    if not ON_KUBERNETES:
+        env["PATH"] = os.pathsep.join([str(Path(USER_PYTHON).parent), "/usr/local/bin", "/usr/bin", "/bin"])
     if os.environ.get("APICOURSE_USER_PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["APICOURSE_USER_PYTHONPATH"]
     return env
 
 
 def _per_group(spawner) -> None:
-    """Give each server its group's environment (instructors win if someone is in both)."""
+    """Give each server its group's environment (instructors win if someone is in both). On Kubernetes the
+    grader account's own server is formgrader: only it gets the database URLs."""
     groups = {group.name for group in spawner.user.groups}
     spawner.environment.update(_server_environment("instructors" if "instructors" in groups else "learners"))
+    if ON_KUBERNETES and spawner.user.name == GRADER:
+        spawner.environment.update(_server_environment("instructors"))
+        spawner.environment.update(SECRETS)
 
 
 c.Spawner.pre_spawn_hook = _per_group
 
 # --- formgrader: a hub-managed service for instructors ------------------------------------------------------------
-SECRETS = {var: os.environ[var] for var in ("APICOURSE_GRADEBOOK_URL", "APICOURSE_INSTRUCTOR_LEDGER_URL")
-           if os.environ.get(var)}
 roles = [
     {
         "name": "instructors-formgrader",
@@ -118,7 +127,7 @@ roles = [
         "services": ["idle-culler"],
     },
 ]
-services = [
+services = [] if ON_KUBERNETES else [  # on Kubernetes the chart runs the same culler (cull.enabled)
     {
         "name": "idle-culler",
         "command": [sys.executable, "-m", "jupyterhub_idle_culler",
@@ -138,9 +147,11 @@ if not ON_KUBERNETES:  # on Kubernetes formgrader is the grader account's own se
         "environment": {**_server_environment("instructors"), "JUPYTERHUB_DEFAULT_URL": "/lab", **SECRETS},
     })
 else:
-    roles[0]["scopes"] = [f"access:servers!user={GRADER}"]
-c.JupyterHub.services = services
-c.JupyterHub.load_roles = roles
+    roles[0]["scopes"] = [f"access:servers!user={GRADER}", f"read:servers!user={GRADER}"]
+    roles.pop()  # the chart's own culler has its own role
+# add to what is already configured (the chart's services and roles on Kubernetes), never replace it
+c.JupyterHub.services = [*(c.JupyterHub.services if "services" in c.JupyterHub else []), *services]
+c.JupyterHub.load_roles = [*(c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else []), *roles]
 
 # --- the proxy: configurable-http-proxy from this folder's npm install (package-lock.json pins it) --------------
 _proxy = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
