@@ -130,8 +130,9 @@ class Postgres:
 class Hub:
     """The course's JupyterHub configuration, run on loopback with the ``dummy`` authenticator."""
 
-    def __init__(self, postgres: Postgres) -> None:
+    def __init__(self, postgres: Postgres, learners: tuple[str, ...] = LEARNERS) -> None:
         self.pg = postgres
+        self.learners = learners
         self.dir = Path(tempfile.mkdtemp(prefix="apicourse-hub-"))
         self.dir.chmod(0o755)
         self.exchange = self.dir / "exchange"
@@ -154,7 +155,7 @@ class Hub:
         shutil.copytree(ROOT / "quiz" / "release", self.code / "quiz" / "release")
         shutil.copy2(ROOT / "quiz" / "nbgrader_config.py", self.code / "quiz" / "nbgrader_config.py")
         subprocess.run(["chmod", "-R", "a+rX", str(self.code)], check=True)
-        for user in (*LEARNERS, INSTRUCTOR, GRADER):
+        for user in (*self.learners, INSTRUCTOR, GRADER):
             clean_home(user)
         # the instructor's course: a copy of quiz/ in the grader account's home, as deploy/README.md says
         shutil.copytree(ROOT / "quiz", self.course, ignore=shutil.ignore_patterns(
@@ -167,7 +168,7 @@ class Hub:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "HOME": str(self.dir),
-            "APICOURSE_LEARNERS": ",".join(LEARNERS),
+            "APICOURSE_LEARNERS": ",".join(self.learners),
             "APICOURSE_INSTRUCTORS": INSTRUCTOR,
             "APICOURSE_GRADER_USER": GRADER,
             "APICOURSE_COURSE_DIR": str(self.course),
@@ -216,7 +217,7 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=30)
-        for user in (*LEARNERS, INSTRUCTOR, GRADER):  # anything a server left running as a class account
+        for user in (*self.learners, INSTRUCTOR, GRADER):  # anything a server left running as a class account
             subprocess.run(["pkill", "-KILL", "-u", user], check=False)
             clean_home(user)
         shutil.rmtree(self.dir, ignore_errors=True)

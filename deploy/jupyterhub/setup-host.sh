@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare one machine (Debian/Ubuntu, run as root) for a class on JupyterHub with this repository:
 #   PostgreSQL 15 (if missing), the hub's Python packages, the proxy (npm ci, pinned by package-lock.json),
-#   the learners' Python environment outside /root (every learner's server runs as that learner), and a Unix
+#   the learners' Python environment where every account can read it (each server runs as its learner), a Unix
 #   account (home folder 0700) for each name given.
 # Usage:  deploy/jupyterhub/setup-host.sh [ACCOUNT ...]
 # The learners' environment is $APICOURSE_USER_ENV (default /opt/apicourse-hub-env); point the hub at it with
