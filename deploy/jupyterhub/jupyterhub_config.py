@@ -33,6 +33,7 @@ Settings come from the environment so that nothing secret or site-specific is wr
 ``APICOURSE_INSTRUCTOR_LEDGER_URL`` SQLAlchemy URL of the instructor's attempts ledger
 ``APICOURSE_USER_PYTHON``           the Python of the learners' environment (default: the hub's own)
 ``APICOURSE_USER_PYTHONPATH``       extra import path for the servers (tests: a copy of the course)
+``APICOURSE_JUPYTER_CONFIGS``       where the groups' Jupyter settings are (default: ``jupyter/`` here)
 ``APICOURSE_FORMGRADER_PORT``       loopback port of the formgrader service (default 9999)
 ``APICOURSE_CULL_TIMEOUT``          seconds idle before a server is stopped (default 3600)
 ==================================  ===================================================================

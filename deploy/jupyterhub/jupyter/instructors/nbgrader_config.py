@@ -1,4 +1,5 @@
-"""nbgrader settings for an instructor's server (and the formgrader service) on the class hub (this folder is on its JUPYTER_CONFIG_PATH).
+"""nbgrader settings for an instructor's server and the formgrader service on the class hub (this folder is on
+their JUPYTER_CONFIG_PATH).
 
 Learners fetch and submit through nbgrader's exchange; the folder is shared by the whole class.
 """
