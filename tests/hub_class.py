@@ -9,6 +9,7 @@ installs all of them (``deploy/jupyterhub/setup-host.sh``). :func:`missing` says
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -210,6 +211,7 @@ class Hub:
             return ""
 
     def stop(self) -> None:
+        started = descendants(self.process.pid) if self.process is not None else []
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # the hub stops every server and service it started
             try:
@@ -217,10 +219,28 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=30)
-        for user in (*self.learners, INSTRUCTOR, GRADER):  # anything a server left running as a class account
-            subprocess.run(["pkill", "-KILL", "-u", user], check=False)
+        for pid in started:  # anything the hub started that is still there (a server in its own session)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for user in (*self.learners, INSTRUCTOR, GRADER):
             clean_home(user)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started, directly or not, by ``pid`` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
 
 
 def clean_home(user: str) -> None:
