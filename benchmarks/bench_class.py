@@ -154,23 +154,26 @@ def selfgrade_through_the_hub(learners: int) -> None:
             saved = browser.call("PUT", "/api/contents/quiz.ipynb",
                                  json={"type": "notebook", "format": "json", "content": json.loads(notebook)})
             assert saved.ok, saved.text
-        code = ("import time\nfrom apicourse.grading import grade_my_quiz\nt = time.perf_counter()\n"
+        code = ("import json, time\nfrom apicourse.grading import grade_my_quiz\nt = time.perf_counter()\n"
                 "r = grade_my_quiz('quiz.ipynb', ignore_unsaved=True)\n"
-                "print('GRADED' if r.graded else 'NOT GRADED', r.standing.attempts if r.standing else 0, "
-                "time.perf_counter() - t)")
+                "print(json.dumps({'graded': r.graded, 'attempts': r.standing.attempts if r.standing else 0, "
+                "'why': (r.error or r.ledger_error or '')[-300:], 'seconds': time.perf_counter() - t}))")
         barrier = threading.Barrier(learners)
 
-        def grade(browser: Browser) -> tuple[bool, float]:
+        def grade(browser: Browser) -> dict:
             barrier.wait()  # everyone presses Run at the same moment
-            out = browser.run(code, timeout=1800).split()
-            return out[0] == "GRADED" and out[1] == "1", float(out[-1])
+            return json.loads(browser.run(code, timeout=1800).strip().splitlines()[-1])
 
         with ThreadPoolExecutor(max_workers=learners) as pool:
             results = list(pool.map(grade, browsers))
-        seconds = sorted(s for _, s in results)
-        graded = sum(ok for ok, _ in results)
-        print(f"{learners} self-gradings at once on {os.cpu_count()} core(s): {graded} graded and recorded, "
-              f"{learners - graded} lost")
+        seconds = sorted(r["seconds"] for r in results)
+        recorded = sum(r["graded"] and r["attempts"] == 1 for r in results)
+        refused = [r["why"] for r in results if not r["graded"]]
+        print(f"{learners} self-gradings at once on {os.cpu_count()} core(s): {recorded} graded and recorded, "
+              f"{len(refused)} not graded (the learner is told why), "
+              f"{learners - recorded - len(refused)} graded but not recorded")
+        for why in sorted(set(refused))[:3]:
+            print(f"  not graded: {why.strip().splitlines()[-1] if why.strip() else '(no reason)'}")
         print(f"  latency per grading: p50 {statistics.median(seconds):.1f} s, "
               f"p95 {seconds[max(0, round(0.95 * len(seconds)) - 1)]:.1f} s, max {seconds[-1]:.1f} s")
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apicourse.grading.class_export import INSTRUCTOR
-from apicourse.grading.exchange import class_submissions, collected_submissions, read_timestamp, rounds
+from apicourse.grading.exchange import Submission, class_submissions, collected_submissions, read_timestamp, rounds
 from apicourse.grading.questions import ASSIGNMENT, COURSE
 
 if TYPE_CHECKING:
@@ -86,13 +86,20 @@ def grade_earlier_submissions(
     has not got from the instructor yet, except the copies now in ``submitted/`` (``grade_class`` grades those
     itself). ``refused`` names what another Unix user made under a student's name: never recorded."""
     from apicourse.grading.class_command import grade_class
+    from apicourse.ledger import LedgerError
 
     exchange_root, course_id = exchange_of(course)
     found = class_submissions(course, ASSIGNMENT, exchange_root=exchange_root, course_id=course_id)
     done = Earlier(problems=found.problems, refused=found.refused)
     current = {s.digest for s in collected_submissions(course, ASSIGNMENT)}
-    pending = [s for s in found.submissions if s.digest not in current
-               and not book.has_submission(s.student, ASSIGNMENT, s.digest, INSTRUCTOR)]
+
+    def recorded_already(sub: Submission) -> bool:
+        try:
+            return book.has_submission(sub.student, ASSIGNMENT, sub.digest, INSTRUCTOR)
+        except LedgerError:  # an unusable ledger: grade it; recording keeps the attempt pending and says why
+            return False
+
+    pending = [s for s in found.submissions if s.digest not in current and not recorded_already(s)]
     if not pending:
         return done
     scratch = _scratch_course(course)  # one gradebook for all rounds: generated once, each round replaces
