@@ -44,6 +44,13 @@ LEDGER_URL_VAR = "APICOURSE_LEDGER_URL"
 
 _T = TypeVar("_T")
 
+SOURCES = {
+    "self": "the learner's own grading (grade_my_quiz): their progress and certificate",
+    "instructor": "the instructor's grade-class: the only attempts the instructor's export counts",
+}
+"""Who produced an attempt (the ``source`` column). The instructor's export counts only ``instructor`` ones,
+and keeps its ledger where learners have no credentials (see quiz/README.md, "Who can change a grade")."""
+
 PASS_FRACTION = 0.7
 """A score of 70% or more passes."""
 
@@ -114,7 +121,7 @@ class Attempt(_Base):
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     graded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, stored naive
-    source: Mapped[str] = mapped_column(String(20), default="self")
+    source: Mapped[str] = mapped_column(String(20), default="self")  # who produced it: see SOURCES
     submission: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -172,6 +179,11 @@ class Standing:
         if self.best_score is None or not self.max_score:
             return None
         return 100.0 * self.best_score / self.max_score
+
+
+def _produced_by(source: str | None) -> tuple[Any, ...]:
+    """The filter keeping only attempts ``source`` produced (:data:`SOURCES`), or no filter."""
+    return () if source is None else (Attempt.source == source,)
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -384,16 +396,16 @@ class Ledger:
 
         return self._run(work)
 
-    def learners(self, assignment: str) -> list[str]:
-        """Everyone with at least one attempt on ``assignment``, sorted."""
-        query = select(Attempt.learner).where(Attempt.assignment == assignment).distinct()
+    def learners(self, assignment: str, source: str | None = None) -> list[str]:
+        """Everyone with at least one attempt on ``assignment`` (only from ``source`` if given), sorted."""
+        query = select(Attempt.learner).where(Attempt.assignment == assignment, *_produced_by(source)).distinct()
         return sorted(self._run(lambda session: list(session.scalars(query))))
 
-    def attempts(self, learner: str, assignment: str) -> list[Attempt]:
-        """Every attempt of ``learner`` on ``assignment``, oldest first."""
+    def attempts(self, learner: str, assignment: str, source: str | None = None) -> list[Attempt]:
+        """Every attempt of ``learner`` on ``assignment`` (only from ``source`` if given), oldest first."""
         query = (
             select(Attempt)
-            .where(Attempt.learner == learner, Attempt.assignment == assignment)
+            .where(Attempt.learner == learner, Attempt.assignment == assignment, *_produced_by(source))
             .order_by(Attempt.graded_at, Attempt.id)
         )
 

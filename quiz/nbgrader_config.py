@@ -22,7 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "working-with-apis"
 c.CourseDirectory.root = HERE
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# The gradebook: SQLite next to this file, or $APICOURSE_GRADEBOOK_URL (a class on JupyterHub keeps it in
+# PostgreSQL: postgresql+psycopg://..., set only for the instructors' formgrader service).
+c.CourseDirectory.db_url = os.environ.get("APICOURSE_GRADEBOOK_URL") or "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
 # The exchange (release / fetch / submit / collect) needs a writable folder. The default is a system path
 # (/srv/nbgrader/exchange); use $APICOURSE_EXCHANGE if set (e.g. a folder shared on a JupyterHub), else

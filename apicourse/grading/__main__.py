@@ -10,7 +10,7 @@ from pathlib import Path
 from apicourse import grading
 from apicourse.grading.certificates import export_certificate
 from apicourse.grading.class_command import _autograde_share, grade_class
-from apicourse.grading.questions import COURSE
+from apicourse.grading.lms import LMS_FILES
 from apicourse.grading.self_grading import grade_notebook, learner_name, record
 
 
@@ -21,8 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apicourse.grading", description=description)
     commands = parser.add_subparsers(dest="command", required=True)
     cls = commands.add_parser("grade-class", help="autograde every submission, record attempts, export CSV")
-    cls.add_argument("--course", default=str(COURSE), help="the nbgrader course folder (default: quiz/)")
-    cls.add_argument("--ledger", help="SQLAlchemy URL of the attempts ledger (default: <course>/attempts.db)")
+    cls.add_argument("--course", help="the nbgrader course folder (default: the folder you are in if it is one, "
+                     "else quiz/)")
+    cls.add_argument("--ledger", help="SQLAlchemy URL of the instructor's attempts ledger (default: "
+                     "$APICOURSE_INSTRUCTOR_LEDGER_URL, else <course>/attempts.db)")
+    cls.add_argument("--lms", action="append", choices=sorted(LMS_FILES), default=[],
+                     help="also write the gradebook file this LMS imports (repeatable)")
     cls.add_argument("--csv", help="where to write the CSV (default: <course>/grades.csv)")
     cls.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: 2 per CPU core)")
@@ -45,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "grade-class":
         report = grade_class(args.course, ledger=args.ledger, csv_path=args.csv, feedback=not args.no_feedback,
-                             workers=args.workers, require_sandbox=args.require_sandbox)
+                             workers=args.workers, require_sandbox=args.require_sandbox, lms=args.lms)
         print(report)
         if args.require_sandbox and not report.sandbox.startswith("Submissions ran sandboxed"):
             return 2

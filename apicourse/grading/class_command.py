@@ -3,7 +3,6 @@ every submission, each new one recorded in the ledger, grades exported as CSV.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -16,7 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apicourse.grading.nbgrader_run import _Env, _in_worker_thread, _scores, _tail, _with_venv_on_path
-from apicourse.grading.questions import ASSIGNMENT, COURSE, _looks_like_quiz
+from apicourse.grading.class_export import class_rows, write_grades_csv
+from apicourse.grading.every_submission import Earlier, course_here, grade_earlier_submissions, submitted_at
+from apicourse.grading.exchange import submission_digest
+from apicourse.grading.lms import write_lms_file
+from apicourse.grading.questions import ASSIGNMENT, _looks_like_quiz
 from apicourse.grading.report import _num
 from apicourse.grading.self_grading import grade_notebook
 from apicourse.grading.submissions import refusal_of
@@ -45,14 +48,21 @@ class ClassReport:
     """Attempts the ledger could not take, kept pending (added when it works again)."""
     tampered: list[str] = field(default_factory=list)
     """What changed that the grader trusts (then nothing was recorded)."""
+    course: Path | None = None
+    earlier: int = 0
+    """Earlier submissions (from the exchange's ``inbound/``) graded in this run."""
+    lms_files: list[Path] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        lines = [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
+        lines = [f"Course graded: {self.course}"] if self.course else []
+        lines += [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
         lines += [f"{student}: {why}" for student, why in sorted(self.refused.items())]
+        earlier = f" (and {self.earlier} earlier one(s) from the exchange)" if self.earlier else ""
         lines.append(
-            f"{len(self.scores)} submission(s) graded in {self.seconds:.1f} s, {self.recorded} new attempt(s) "
-            f"recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
+            f"{len(self.scores)} submission(s) graded{earlier} in {self.seconds:.1f} s, {self.recorded} new "
+            f"attempt(s) recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
         )
+        lines += [f"LMS gradebook: {path}" for path in self.lms_files]
         if self.kept:
             lines.append(f"{self.kept} attempt(s) kept pending: the ledger could not take them (see below); they are "
                          "added when it works again")
@@ -194,7 +204,7 @@ def _autograde_share(course: Path, students: Sequence[str], timeout: int | None,
 
 
 def grade_class(
-    course: str | Path = COURSE,
+    course: str | Path | None = None,
     *,
     ledger: Ledger | str | None = None,
     csv_path: str | Path | None = None,
@@ -202,13 +212,20 @@ def grade_class(
     timeout: int | None = None,
     workers: int | None = None,
     require_sandbox: bool = False,
+    lms: Sequence[str] = (),
+    every_submission: bool = True,
 ) -> ClassReport:
     """Autograde every submission in ``<course>/submitted/<student>/module_assessment/`` with nbgrader,
     record each new submission as an attempt, export ``student,latest,best,attempts,passed`` as CSV and
     (by default) generate the feedback HTML (``<course>/feedback/``).
 
-    The ledger defaults to ``$APICOURSE_LEDGER_URL``, else ``<course>/attempts.db``; the CSV to
-    ``<course>/grades.csv``. Running it again on unchanged submissions records nothing new.
+    ``course`` defaults to the folder you stand in if it is an nbgrader course, else ``quiz/``
+    (:func:`~apicourse.grading.every_submission.course_here`). With ``every_submission`` each earlier
+    submission in the exchange's ``inbound/`` is graded and recorded too, once. The ledger defaults to
+    ``$APICOURSE_INSTRUCTOR_LEDGER_URL``, else ``<course>/attempts.db`` (never the learners'
+    ``$APICOURSE_LEDGER_URL``); the export counts only attempts grade-class recorded. The CSV goes to
+    ``<course>/grades.csv``, and ``lms`` ("canvas", "moodle") adds the gradebook file each LMS imports.
+    Running it again on unchanged submissions records nothing new.
     ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
     a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
     A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
@@ -227,9 +244,9 @@ def grade_class(
     from apicourse.ledger import Ledger
 
     started = time.perf_counter()
-    course = Path(course).resolve()
+    course = course_here(course).resolve()
     if ledger is None:
-        ledger = os.environ.get("APICOURSE_LEDGER_URL") or f"sqlite:///{course / 'attempts.db'}"
+        ledger = os.environ.get("APICOURSE_INSTRUCTOR_LEDGER_URL") or f"sqlite:///{course / 'attempts.db'}"
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     csv_file = Path(csv_path) if csv_path else course / "grades.csv"
     status = sandbox_status()
@@ -239,13 +256,18 @@ def grade_class(
     def report(scores: dict[str, float] | None = None, **more: Any) -> ClassReport:
         return ClassReport(scores or {}, more.pop("max_score", 10.0), csv_file, more.pop("recorded", 0),
                            more.pop("feedback", False), problems, time.perf_counter() - started, sandbox,
-                           refused, **more)
+                           refused, course=course, earlier=earlier.graded, **more)
 
     problems: list[str] = []
     refused: dict[str, str] = {}
+    earlier = Earlier()
     if require_sandbox and not status.available:
         sandbox = f"Not graded: --require-sandbox, and the sandbox is unavailable: {status.reason}"
         return report()
+    if every_submission:  # before the tamper check's first look: these record attempts of their own
+        earlier = grade_earlier_submissions(course, book, timeout=timeout, workers=workers,
+                                            require_sandbox=require_sandbox)
+        problems += earlier.problems
     hidden = [*protected_paths(course, book.url), *(p for p in [book.pending_file] if p)] if status.available else None
     config = _class_config(course, timeout, hidden)
     problems += _fix_renamed_submissions(course)
@@ -301,14 +323,28 @@ def grade_class(
         made_feedback = bool(fb.get("success"))
         if not made_feedback:
             problems.append("feedback: " + _tail(fb, 4))
+    for student in [s for s in points if _digest(course, s) in earlier.refused]:
+        # nbgrader collected a copy another user submitted under this name: never recorded
+        problems.append(f"{student}: the collected submission was made by another user; not recorded")
+        del points[student], scores[student]
     recorded, kept = _record(book, course, points, problems)
     from apicourse.ledger import LedgerError
 
+    lms_files: list[Path] = []
     try:
-        book.export_csv(ASSIGNMENT, csv_file)
+        rows = class_rows(book, ASSIGNMENT)  # only what grade-class itself recorded
+        write_grades_csv(rows, csv_file)
+        lms_files = [write_lms_file(name, rows, ASSIGNMENT, csv_file.parent) for name in lms]
     except LedgerError as error:
         problems.append(f"CSV not written: {error}")
-    return report(scores, max_score=max_score, recorded=recorded, feedback=made_feedback, kept=kept)
+    return report(scores, max_score=max_score, recorded=recorded + earlier.recorded, feedback=made_feedback,
+                  kept=kept, lms_files=lms_files)
+
+
+def _digest(course: Path, student: str) -> str:
+    """The submission's identity: the same as its copy's in the exchange's ``inbound/``."""
+    folder = course / "submitted" / student / ASSIGNMENT
+    return submission_digest(folder, folder / f"{ASSIGNMENT}.ipynb")
 
 
 def _points(course: Path, students: Sequence[str], failed: dict[str, str], db_url: str, timeout: int | None,
@@ -344,13 +380,10 @@ def _record(book: Ledger, course: Path, points: dict[str, dict[str, tuple[float,
     recorded = kept = 0
     for student, cells in points.items():
         folder = course / "submitted" / student / ASSIGNMENT
-        nb_file, stamp = folder / f"{ASSIGNMENT}.ipynb", folder / "timestamp.txt"
-        digest = hashlib.sha256(
-            (nb_file.read_bytes() if nb_file.exists() else b"") + (stamp.read_bytes() if stamp.exists() else b"")
-        ).hexdigest()
+        digest = _digest(course, student)
         attempt = NewAttempt(student, ASSIGNMENT, sum(p for p, _ in cells.values()),
                              sum(m for _, m in cells.values()), source="instructor", submission=digest,
-                             details={"cells": {k: v[0] for k, v in cells.items()}})
+                             details={"cells": {k: v[0] for k, v in cells.items()}, **submitted_at(folder)})
         try:
             try:
                 if book.has_submission(student, ASSIGNMENT, digest, "instructor"):
