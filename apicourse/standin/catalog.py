@@ -8,7 +8,8 @@ from apicourse import models
 
 OPENAI_MODELS: tuple[str, ...] = (
     "gpt-4o", "gpt-4o-2024-08-06", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.1", "gpt-4.1-mini",
-    "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "o4-mini", "text-embedding-3-small",
+    "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "o4-mini", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano",
+    "gpt-5.5", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-6-luna", "gpt-6.1-terra", "gpt-6.2-sol", "text-embedding-3-small",
     "text-embedding-3-large", "dall-e-3", "gpt-image-1", "whisper-1", "tts-1", "omni-moderation-latest",
 )  # fmt: skip
 OPENAI_SNAPSHOTS = {"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini-2024-07-18"}
