@@ -204,7 +204,7 @@ def structured_by_hand(client, summary):
         output_config={"format": {"type": "json_schema", "schema": schema}},
         messages=[{"role": "user", "content": research.extraction_prompt(summary)}],
     )  # fmt: skip
-    return research.ResearchNotes.model_validate_json(message.content[0].text)
+    return research.ResearchNotes.model_validate_json(_text(message))
 
 
 @pytest.mark.parametrize("answer", [structured_parse, structured_by_hand])
@@ -218,7 +218,7 @@ def _partial_schema(client, summary):
         model=models.anthropic(), max_tokens=1024, output_config={"format": {"type": "json_schema", "schema": schema}},
         messages=[{"role": "user", "content": research.extraction_prompt(summary)}],
     )  # fmt: skip
-    return message.content[0].text
+    return _text(message)
 
 
 @pytest.mark.parametrize(

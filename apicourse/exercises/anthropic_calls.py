@@ -36,6 +36,9 @@ def returned_text(value: Any, expected: str, name: str) -> Verdict | None:
         return None
     if hasattr(value, "stop_reason"):
         return _hint(f"{name} returns the whole Message; return the text of its text blocks.")
+    if getattr(value, "type", None) == "thinking":
+        return _hint(f"{name} returns a content block, the model's thinking (newer models think first); "
+                     "return the text of the text blocks.")
     if hasattr(value, "type") and hasattr(value, "text"):
         return _hint(f"{name} returns a content block; return the text inside it.")
     if isinstance(value, list):
@@ -58,15 +61,16 @@ def check_ask_claude(ask_claude: Callable[[Any, str], Any]) -> Verdict:
             if calls and any(role_of(m) == "system" for m in calls[-1].get("messages", [])):
                 return _hint("Anthropic's messages have no 'system' role (the API refuses it): "
                              "the system prompt travels another way.")  # fmt: skip
-            if (hint := failed_run(outcome, "ask_claude")) is not None:
-                return hint
             if not calls:
-                return no_request(outcome, "ask_claude", "client.messages.create(...)")
-            body = calls[-1]
+                failure = failed_run(outcome, "ask_claude")  # a Verdict that failed is falsy: test for None
+                return failure if failure is not None else no_request(outcome, "ask_claude", "client.messages.create(...)")
+            body = calls[-1]  # what was sent is judged first: a failure reading the answer may follow from it
             if not text_of(body.get("system")).strip():
                 return _hint("There's no system prompt: tell Claude how to behave for the whole conversation.")
             if not any(question in text_of(m.get("content")) for m in body.get("messages", [])):
                 return _hint(f"No message carries the question ask_claude was given (the check asked {question!r}).")
+            if (hint := failed_run(outcome, "ask_claude")) is not None:
+                return hint
             if (hint := returned_text(outcome.value, f"{answer} {STANDIN}", "ask_claude")) is not None:
                 return hint
     return _ok("The system prompt is a parameter, max_tokens is set, and the text comes from the text blocks.")

@@ -103,11 +103,10 @@ def check_ask_tutor(ask_tutor: Callable[[Any, str], Any]) -> Verdict:
         for question, answer in TUTOR_QUESTIONS.items():
             before = len(box.calls(CHAT))
             outcome = run(ask_tutor, box.openai(), question)
-            if (hint := failed_run(outcome, "ask_tutor")) is not None:
-                return hint
             calls = box.calls(CHAT)[before:]
             if not calls:
-                return no_request(outcome, "ask_tutor", "client.chat.completions.create(...)")
+                failure = failed_run(outcome, "ask_tutor")  # a Verdict that failed is falsy: test for None
+                return failure if failure is not None else no_request(outcome, "ask_tutor", "client.chat.completions.create(...)")
             messages = calls[-1].get("messages", [])
             roles = [role_of(m) for m in messages]
             if roles and roles[0] not in ("system", "developer"):
@@ -124,6 +123,8 @@ def check_ask_tutor(ask_tutor: Callable[[Any, str], Any]) -> Verdict:
                     f"No user message carries the question ask_tutor was given (the check asked {question!r})."
                 )
             if (hint := token_limit_hint(calls[-1])) is not None:
+                return hint  # what was sent is judged first: the API's refusal of it names less
+            if (hint := failed_run(outcome, "ask_tutor")) is not None:
                 return hint
             if (hint := returned_text(outcome.value, f"{answer} {STANDIN}", "ask_tutor")) is not None:
                 return hint
