@@ -7,7 +7,6 @@ and every ledger is a temporary SQLite file (the repository is never written).
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import os
@@ -31,6 +30,7 @@ from apicourse.grading import (
     result_html,
 )
 from apicourse.ledger import Ledger
+from grading_helpers import notebook as filled_notebook
 
 pytestmark = pytest.mark.slow  # each grading starts a kernel (1–3 s)
 
@@ -61,14 +61,7 @@ def ledger(tmp_path) -> Ledger:
 def learner_copy(folder: Path, answers: dict[str, str] | None = None, *, name: str = "module_assessment.ipynb",
                  edit=None) -> Path:
     """The committed learner copy with some answers filled in ("solution" = the source's answer cell)."""
-    nb = copy.deepcopy(RELEASE)
-    for cell in nb.cells:
-        match = grading._ANSWER_MARK.match(cell.source.split("\n", 1)[0]) if cell.cell_type == "code" else None
-        if match and answers and match.group(1) in answers:
-            given = answers[match.group(1)]
-            cell.source = SOLUTION[match.group(1)] if given == "solution" else given
-    if edit:
-        edit(nb)
+    nb = filled_notebook(answers, edit)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     nbformat.write(nb, path)
