@@ -330,7 +330,9 @@ def test_warm_up_readies_the_grader_in_the_background(tmp_path):
 
 def test_warm_up_does_nothing_inside_nbgraders_own_run(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    monkeypatch.setattr(grading.warmup, "_WARM_UP", None)
+    import apicourse.grading.warmup as warmup
+
+    monkeypatch.setattr(warmup, "_WARM_UP", None)
     assert grading.warm_up() is None
 
 
@@ -453,3 +455,13 @@ def test_the_learner_copy_is_pleasant_and_safe():
     for q in QUESTIONS:  # each question: 2 points in 2 test cells of 1 point
         points = [cell(SOURCE, gid).metadata["nbgrader"]["points"] for gid in q.hints]
         assert points == [1, 1], q.id
+
+
+def test_the_quiz_cells_import_the_grader_lightly():
+    """The quiz's first cells run in the learner's kernel and in every grading kernel: they must not load
+    SQLAlchemy, the ledger, nbgrader or the class command (0.6 s and 30 MB per graded notebook)."""
+    code = ("import sys\nfrom apicourse.grading import warm_up, import_certificate\n"
+            "print(sorted(m for m in ('sqlalchemy', 'apicourse.ledger', 'nbgrader', "
+            "'apicourse.grading.class_command') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.strip() == "[]", run.stdout
