@@ -36,7 +36,9 @@ from nbgrader.preprocessors import (
 from traitlets import Bool, Integer
 
 from apicourse.grading.nbgrader_run import STUCK_KERNEL
+from apicourse.grading import spare_kernel
 from apicourse.grading.questions import _ANSWER_MARK
+from apicourse.grading.sandbox import sandbox_fingerprint
 from apicourse.grading.sandbox_kernel import SandboxedKernelManager
 
 
@@ -49,11 +51,44 @@ class GuardedExecute(Execute):
     run in :class:`~apicourse.grading.sandbox_kernel.SandboxedKernelManager`."""
 
     sandboxed = Bool(False, help="run each kernel in the bubblewrap sandbox").tag(config=True)
+    spare_kernel = Bool(False, help="take a kernel started beforehand, and start the next one afterwards "
+                                    "(self-grading: see apicourse.grading.spare_kernel)").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.sandboxed:  # nbgrader's Execute passes its kernel manager as an argument: config cannot set it
             self.kernel_manager_class = SandboxedKernelManager
+
+    def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> tuple[Any, Any]:
+        if km is not None or not self.spare_kernel:
+            return super().preprocess(nb, resources, km=km)
+        name = self.kernel_name or nb.get("metadata", {}).get("kernelspec", {}).get("name") or ""
+        key = self._spare_key(name)
+        spare = spare_kernel.take(key)
+        try:
+            return super().preprocess(nb, resources, km=spare.km if spare else None)
+        finally:
+            if spare is not None:  # nbclient leaves a kernel it did not start running: this one is used up
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+                spare_kernel.finish(spare)
+            arguments = list(self.extra_arguments)
+            if self.ipython_hist_file and not any(a.startswith("--HistoryManager.hist_file") for a in arguments):
+                arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")  # as nbclient adds it
+            spare_kernel.keep_one_ready(key, lambda: self._new_manager(name), arguments)
+
+    def _new_manager(self, name: str) -> Any:
+        """A kernel manager made as nbclient makes its own (``NotebookClient.create_kernel_manager``)."""
+        if name:
+            return self.kernel_manager_class(kernel_name=name, config=self.config)
+        return self.kernel_manager_class(config=self.config)
+
+    def _spare_key(self, name: str) -> tuple[Any, ...]:
+        """What a spare kernel must have been started with to stand in for the one nbclient would start."""
+        hidden = self.config.SandboxedKernelManager.get("hidden", []) if self.sandboxed else []
+        arguments = tuple(a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file"))
+        return (self.kernel_manager_class, name, arguments, sandbox_fingerprint(hidden))
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -156,9 +191,11 @@ class RepairCells(NbGraderPreprocessor):
         return meta
 
 
-def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = ()) -> Any:
+def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = (), spare: bool = False) -> Any:
     """Put the grader's steps into an nbgrader ``config`` (returned): :class:`GuardedExecute`,
-    :class:`CappedOutput`, and with ``sandbox`` every kernel in bubblewrap, ``hidden`` masked."""
+    :class:`CappedOutput`, and with ``sandbox`` every kernel in bubblewrap, ``hidden`` masked; with ``spare``
+    a kernel started beforehand is used, and the next one started afterwards (self-grading)."""
+    config.GuardedExecute.spare_kernel = spare
     sanitize = list(config.Autograde.get("sanitize_preprocessors") or
                     [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata])
     if RepairCells not in sanitize:  # first: nbgrader's own steps raise on broken metadata

@@ -143,6 +143,27 @@ def _read_only_binds(hidden: Sequence[Path]) -> tuple[list[str], list[Path]]:
     return options, bound
 
 
+def _masks(hidden: Sequence[Path], bound: Sequence[Path]) -> list[str]:
+    """bwrap options masking whatever protected path lies under a bound folder (belt and braces)."""
+    options: list[str] = []
+    for path in hidden:
+        if any(_inside(path, b) for b in bound) and path.exists():
+            options += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    return options
+
+
+def sandbox_fingerprint(hidden: Iterable[Path]) -> tuple[str, ...]:
+    """What a sandbox started now with ``hidden`` masked would look like (its binds and masks): two kernels
+    with the same fingerprint run in the same sandbox, whatever their throw-away folders.
+
+    >>> sandbox_fingerprint([]) == sandbox_fingerprint([Path("/nowhere/at/all")])
+    True
+    """
+    hidden = [Path(h) for h in hidden]
+    binds, bound = _read_only_binds(hidden)
+    return (*binds, *_masks(hidden, bound))
+
+
 def bwrap_command(command: Sequence[str], *, run_dir: Path, workdir: Path, hidden: Iterable[Path],
                   env: dict[str, str] | None = None) -> list[str]:
     """``command`` wrapped in ``bwrap``: read-only system and Python, ``run_dir`` writable (the kernel's
@@ -152,9 +173,7 @@ def bwrap_command(command: Sequence[str], *, run_dir: Path, workdir: Path, hidde
     # the empty /tmp first: Python or the course may live under /tmp (a CI checkout), and bind on top of it
     options = [_bwrap() or "bwrap", "--unshare-all", "--die-with-parent", "--proc", "/proc", "--dev", "/dev",
                "--tmpfs", "/tmp", *binds, "--bind", str(run_dir), str(run_dir)]
-    for path in hidden:  # belt and braces: anything protected under a bound folder is masked
-        if any(_inside(path, b) for b in bound) and path.exists():
-            options += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    options += _masks(hidden, bound)
     package_parent = Path(apicourse.__file__).resolve().parent.parent
     passed = {k: v for k, v in (env or {}).items() if k in _PASSED_ENV or k.startswith("JPY_")}
     # JPY_PARENT_PID=1: the kernel does not watch a parent it cannot see (bwrap --die-with-parent does that)

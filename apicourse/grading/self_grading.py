@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # imported lazily: the grading cell must cost nothing while n
 
 
 # --- grading -------------------------------------------------------------------------------------------------
-def grade_notebook(notebook: str | Path, *, timeout: int | None = None, hidden: Sequence[Path] = ()) -> GradeResult:
+def grade_notebook(notebook: str | Path, *, timeout: int | None = None, hidden: Sequence[Path] = (),
+                   spare: bool = False) -> GradeResult:
     """Grade one notebook file with nbgrader's autograder; nothing is recorded.
 
     Whatever the notebook holds (blank answers, syntax errors, exceptions, endless loops, huge outputs,
@@ -45,7 +46,8 @@ def grade_notebook(notebook: str | Path, *, timeout: int | None = None, hidden: 
     result is a score; ``result.error`` is a one-sentence refusal if the file is not a notebook or not this
     quiz (:func:`~apicourse.grading.submissions.refusal_of`), or says why nbgrader itself failed.
     ``timeout`` overrides the course's per-cell limit in seconds; ``hidden`` adds paths the sandboxed kernel
-    must not see (the class command's course and ledger).
+    must not see (the class command's course and ledger); with ``spare`` a kernel started beforehand is
+    used and the next one started afterwards (:mod:`~apicourse.grading.spare_kernel`: a learner's retakes).
 
     >>> grade_notebook(__file__).error  # doctest: +ELLIPSIS
     'self_grading.py could not be read as a notebook (it is not valid JSON): not graded.'
@@ -67,7 +69,7 @@ def grade_notebook(notebook: str | Path, *, timeout: int | None = None, hidden: 
     stopped: dict[str, str] = {}
     try:
         for _ in range(len(QUESTIONS) + 1):
-            outcome = _autograde_once(submitted, timeout, hidden)
+            outcome = _autograde_once(submitted, timeout, hidden, spare)
             if outcome.dead_kernel is None:
                 break
             # A cell stopped the kernel (os._exit, a crash, memory exhausted): disable it (an answer then
@@ -106,7 +108,7 @@ class _Autograded:
     log: str = ""
 
 
-def _autograde_once(submitted: Any, timeout: int | None, hidden: Sequence[Path] = ()) -> _Autograded:
+def _autograde_once(submitted: Any, timeout: int | None, hidden: Sequence[Path] = (), spare: bool = False) -> _Autograded:
     """One nbgrader autograde of ``submitted`` in a throw-away one-student course."""
     import nbformat
 
@@ -136,7 +138,7 @@ def _autograde_once(submitted: Any, timeout: int | None, hidden: Sequence[Path] 
             Execute.preprocess_cell = tracking  # type: ignore[method-assign]
             try:
                 config = harden(course_config(root, timeout=timeout), sandbox=sandbox_status().available,
-                                hidden=[root, *protected_paths(), *hidden])
+                                hidden=[root, *protected_paths(), *hidden], spare=spare)
                 return NbGraderAPI(config=config).autograde(ASSIGNMENT, "learner")
             finally:
                 Execute.preprocess_cell = original  # type: ignore[method-assign]
@@ -289,7 +291,7 @@ def grade_my_quiz(
         stale = unsaved_answers(path)
         if stale:
             return GradeResult(notebook=path.name, unsaved=stale)
-    result = grade_notebook(path, timeout=timeout)
+    result = grade_notebook(path, timeout=timeout, spare=True)
     result.learner = learner or learner_name()
     if result.graded:
         record(result, ledger)
