@@ -59,9 +59,11 @@ class Spare(threading.Thread):
             self.ready.set()
         if self.km is not None and not self.done.wait(IDLE_SECONDS):
             with _LOCK:  # nobody took it: give its memory back
-                if _SPARE is self:
+                expired = _SPARE is self
+                if expired:
                     _SPARE = None
-        self.done.wait(60)  # a grading that took it just now finishes first
+            if not expired:  # taken at this very moment: its grading says when it is used up
+                self.done.wait(3600)
         if self.km is not None:
             with contextlib.suppress(Exception):
                 run_sync(_shutdown)(self.km)
@@ -80,7 +82,8 @@ def take(key: Hashable) -> Spare | None:
         spare, _SPARE = _SPARE, None
     if spare is None:
         return None
-    if spare.ready.is_set() and spare.km is not None and spare.key == key:
+    # still starting: waiting for it is never slower than starting another
+    if spare.key == key and spare.ready.wait(timeout=120) and spare.km is not None:
         with contextlib.suppress(Exception):
             if run_sync(_alive)(spare.km):
                 return spare

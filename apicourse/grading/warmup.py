@@ -39,13 +39,22 @@ class _WarmUp(threading.Thread):
                 env={**os.environ, **_with_venv_on_path()},
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # what the first grading would otherwise pay for, in the kernel
+            import jupyter_client.manager  # noqa: F401
+            import nbclient  # noqa: F401
             import nbformat  # noqa: F401
             import nbgrader.api
             import nbgrader.apps
             import nbgrader.preprocessors  # noqa: F401
+            from sqlalchemy.orm import configure_mappers
 
+            import apicourse.grading.preprocessors  # noqa: F401
+            import apicourse.grading.sandbox_kernel  # noqa: F401
             import apicourse.ledger  # noqa: F401
+            from apicourse.grading.sandbox import sandbox_status
+
+            configure_mappers()  # the gradebook's and the ledger's ORM classes, set up once
+            sandbox_status()  # the sandbox probe (it starts one sandbox), cached for the process
         if preparing is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 preparing.wait(timeout=300)
