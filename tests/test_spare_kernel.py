@@ -68,9 +68,10 @@ def test_each_grading_gets_a_fresh_kernel(tmp_path, taken):
     prepared_course()
     leaves = notebook({**ALL, "Q1": '# ANSWER Q1\nimport os\nos.environ["Q1A"] = "B"\nq1a = "B"\nq1b = "C"'})
     reads = notebook({**ALL, "Q1": '# ANSWER Q1\nimport os\nq1a = os.environ.get("Q1A", "")\nq1b = "C"'})
+    grade_notebook(write(tmp_path, "first", notebook(ALL)), spare=True)  # now a spare is ready
     assert grade_notebook(write(tmp_path, "leaves", leaves), spare=True).points()["Q1"] == 2
     result = grade_notebook(write(tmp_path, "reads", reads), spare=True)
-    assert taken, "the second grading ran in the spare"
+    assert len(taken) == 2, "both gradings ran in a spare"
     assert result.points()["Q1"] == 1, "the spare must not have run the previous notebook"
 
 
