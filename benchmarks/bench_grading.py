@@ -2,7 +2,9 @@
 
     python benchmarks/bench_grading.py [--students 50] [--repeat 3] [--stress 20]
 
-Prints measured figures (not a test). Goals: grade-my-quiz after the warm-up, median ≤ 1.5 s; 50 submissions
+Prints measured figures (not a test). Goals: grade-my-quiz after the warm-up, median ≤ 1.5 s (a learner's
+retakes, which take the kernel the previous grading started: ``apicourse.grading.spare_kernel``; the first
+grading of a kernel is printed on its own, goal ≤ 3 s); 50 submissions
 through ``grade-class`` (sandboxed where bubblewrap works) ≤ 0.8 s each and ≤ 0.7 × plain ``nbgrader autograde``
 on the same set. The stress run grades ``--stress`` notebooks whose Q3 loop swallows the interrupt (half through
 self-grading, half through ``grade-class``): each must cost only Q3 (8/10).
