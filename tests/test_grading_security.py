@@ -85,8 +85,14 @@ def read_csv(course: Path) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def hostile_class(tmp_path):
-    """alice (10/10), bob (6/10) and mallory, whose answer attacks everything it can name."""
+    """alice (10/10), bob (6/10) and mallory, whose answer attacks everything it can name.
+
+    The answer check would refuse mallory's answer before it runs (``open``, ``import sqlite3``: see
+    ``test_answer_check.py``); it is turned off here, in the course's config, to show what the sandbox and the
+    tamper check stop on their own."""
     course = new_course(tmp_path)
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write("\nc.AnswerCheck.enabled = False\n")
     ledger_file = tmp_path / "attempts.db"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

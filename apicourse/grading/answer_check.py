@@ -16,8 +16,10 @@ one that raises that sentence, so its question scores 0 and everything else is g
 
 What is refused: dunder or ``_private`` attribute access; the names ``getattr setattr delattr vars globals locals
 eval exec compile __import__ breakpoint open get_ipython exit quit`` and IPython's history names; imports outside
-:data:`ALLOWED_MODULES`; attribute names that lead to the interpreter, another module or a frame
-(:data:`REFUSED_ATTRIBUTES`); anything of ``os`` but :data:`OS_ATTRIBUTES`; assigning to a module's attributes.
+:data:`ALLOWED_MODULES`; attribute names that lead to the interpreter, another module, a frame, a program or a
+written file (:data:`REFUSED_ATTRIBUTES`); anything of ``os`` and ``sys`` but :data:`RESTRICTED_MODULES`;
+assigning to a module's attributes. A static check cannot foresee everything: the sandbox and the tamper check
+(:mod:`apicourse.grading.sandbox`, :mod:`apicourse.grading.integrity`) stay what protects the class.
 A cell that does not parse is left alone: the kernel cannot run it either.
 """
 
@@ -32,14 +34,21 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from apicourse.grading.questions import _ANSWER_MARK
 
 ALLOWED_MODULES = frozenset({
-    "__future__", "abc", "collections", "dataclasses", "datetime", "decimal", "email", "enum", "fractions",
-    "functools", "http", "itertools", "json", "math", "numbers", "os", "random", "re", "requests", "statistics",
-    "textwrap", "time", "typing", "urllib",
+    "__future__", "abc", "collections", "collections.abc", "dataclasses", "datetime", "decimal", "email.utils",
+    "enum", "fractions", "functools", "http", "itertools", "json", "logging", "math", "numbers", "os", "os.path",
+    "random", "re", "requests", "statistics", "sys", "textwrap", "time", "typing", "urllib.parse", "warnings",
 })
-"""Top-level modules an answer may import: what an honest answer to these questions uses (lessons 01–09)."""
+"""Modules an answer may import (and ``requests``'s submodules): what an honest answer to these questions uses
+(lessons 01–09), logging and warnings included. Nothing that writes a file: a file written next to the
+notebook could be imported in place of one of these."""
 
-OS_ATTRIBUTES = frozenset({"environ", "getenv", "path", "sep", "pathsep", "linesep", "name", "getcwd", "curdir"})
-"""What an answer may use of ``os``: reading the environment (Q2), nothing that runs a program or writes a file."""
+RESTRICTED_MODULES: dict[str, frozenset[str]] = {
+    # os: reading the environment (Q2); _exit stops the kernel, which costs its question and reaches nothing
+    "os": frozenset({"environ", "getenv", "path", "sep", "pathsep", "linesep", "name", "getcwd", "curdir", "_exit"}),
+    # sys: printing to stderr, the version
+    "sys": frozenset({"stdout", "stderr", "version", "version_info", "platform", "maxsize"}),
+}
+"""Modules an answer may use only as ``module.name`` with these names (never the module itself, nor an alias)."""
 
 REFUSED_NAMES = frozenset({
     "getattr", "setattr", "delattr", "vars", "globals", "locals", "eval", "exec", "compile", "__import__",
@@ -54,7 +63,15 @@ REFUSED_ATTRIBUTES = frozenset({
     "traceback", "IPython", "ipykernel", "apicourse",
     # sys's hooks, should one be reached anyway
     "settrace", "setprofile", "excepthook", "displayhook", "addaudithook", "meta_path", "path_hooks",
-    "path_importer_cache", "stdout", "stderr", "stdin",
+    "path_importer_cache", "breakpointhook", "unraisablehook", "currentframe",
+    # running programs, should os be reached anyway
+    "system", "popen", "fork", "forkpty", "kill", "killpg", "abort", "posix_spawn", "posix_spawnp", "execl", "execle",
+    "execlp", "execlpe", "execv", "execve", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv",
+    "spawnve", "spawnvp", "spawnvpe",
+    # writing a file (then imported in place of an allowed module), configuring logging from strings
+    "urlretrieve", "urlopen", "build_opener", "install_opener", "URLopener", "FancyURLopener", "FileHandler",
+    "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "handlers", "config", "dictConfig",
+    "fileConfig", "listen", "setLoggerClass", "setLogRecordFactory",
     # frames, code and closures
     "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace", "gi_frame", "gi_code", "gi_yieldfrom",
     "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code", "ag_await", "tb_frame", "tb_next", "cell_contents",
@@ -63,6 +80,10 @@ REFUSED_ATTRIBUTES = frozenset({
     "get_type_hints", "ForwardRef", "singledispatch", "singledispatchmethod",
 })
 """Attribute (and imported) names that lead to the interpreter, a module an answer must not have, or a frame."""
+
+def _allowed(module: str) -> bool:
+    return module in ALLOWED_MODULES or module.startswith("requests.")
+
 
 _HISTORY = re.compile(r"^_i?\d+$")
 _NOT_RUN = "# NOT RUN by the grader: "
@@ -82,7 +103,7 @@ class _Finder(ast.NodeVisitor):
     def __init__(self, own_cell: bool) -> None:
         self.own_cell = own_cell
         self.found: tuple[str, int] | None = None
-        self.os_names: set[str] = set()
+        self.restricted: dict[str, frozenset[str]] = {}
         self.modules: set[str] = set()
         self.class_body = False
 
@@ -99,28 +120,28 @@ class _Finder(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             root = alias.name.split(".")[0]
-            if root not in ALLOWED_MODULES:
+            if not _allowed(alias.name):
                 self.refuse(f"import {alias.name}", node)
             bound = alias.asname or root
-            if alias.name == "os" or (root == "os" and alias.asname is None):
-                self.os_names.add(bound)
+            if alias.name in RESTRICTED_MODULES or (root in RESTRICTED_MODULES and alias.asname is None):
+                self.restricted[bound] = RESTRICTED_MODULES[root]
             else:
                 self.modules.add(bound)
-        self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         if self.own_cell and module == "apicourse.grading" and all(a.name in _OWN_CELL_IMPORTS for a in node.names):
             return  # the released notebook's own cells: grade_my_quiz(), import_certificate()
-        if node.level or module.split(".")[0] not in ALLOWED_MODULES:
+        if node.level or not _allowed(module):
             self.refuse(f"from {'.' * node.level}{module} import", node)
         for alias in node.names:
-            if alias.name == "*" and module.split(".")[0] == "os":
-                self.refuse("from os import *", node)
-            elif module == "os" and alias.name not in OS_ATTRIBUTES:
-                self.refuse(f"os.{alias.name}", node)
+            if alias.name == "*" and module in RESTRICTED_MODULES:
+                self.refuse(f"from {module} import *", node)
+            elif module in RESTRICTED_MODULES and alias.name not in RESTRICTED_MODULES[module]:
+                self.refuse(f"{module}.{alias.name}", node)
             elif alias.name != "*":
-                self._attribute(alias.name, node)
+                if module not in RESTRICTED_MODULES:
+                    self._attribute(alias.name, node)
                 self.modules.add(alias.asname or alias.name)  # its attributes are not the answer's to change
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -130,7 +151,8 @@ class _Finder(ast.NodeVisitor):
             dunder = False  # a class's own special method, e.g. __hash__ = ...
         if name in REFUSED_NAMES or _HISTORY.match(name) or dunder:
             self.refuse(name, node)
-        self.generic_visit(node)
+        elif name in self.restricted:  # os or sys as a value: an alias would escape the names allowed
+            self.refuse(f"{name} itself", node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         saved, self.class_body = self.class_body, True
@@ -145,13 +167,21 @@ class _Finder(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self._attribute(node.attr, node)
         base = node.value
-        if isinstance(base, ast.Name) and base.id in self.os_names and node.attr not in OS_ATTRIBUTES:
-            self.refuse(f"os.{node.attr}", node)
         if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(base, ast.Name) and \
-                base.id in self.os_names | self.modules:
+                (base.id in self.restricted or base.id in self.modules):
             self.refuse(f"changing {base.id}.{node.attr}", node)
+        if isinstance(base, ast.Name) and base.id in self.restricted:
+            if node.attr not in self.restricted[base.id]:
+                self.refuse(f"{base.id}.{node.attr}", node)
+            return  # os.environ, sys.stderr: the module's allowed names
+        self._attribute(node.attr, node)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:  # logging.basicConfig(filename=...) writes a file
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called == "basicConfig" and any(k.arg in {None, "filename", "handlers", "stream"} for k in node.keywords):
+            self.refuse("basicConfig with a file", node)
         self.generic_visit(node)
 
     def visit_MatchClass(self, node: ast.MatchClass) -> None:  # case C(attr=...) reads attributes by name
@@ -204,20 +234,31 @@ def neutralised(first_line: str, reason: str) -> str:
 
 
 class AnswerCheck(NbGraderPreprocessor):
-    """nbgrader sanitize step: every answer cell (``# ANSWER Qn`` or an nbgrader solution cell) and every cell the
-    learner added whose source reaches into the interpreter (:func:`refusal_of_answer`) is replaced before the
+    """nbgrader sanitize step: every answer cell (``# ANSWER Qn`` or the gradebook's solution cell) and every cell
+    the learner added whose source reaches into the interpreter (:func:`refusal_of_answer`) is replaced before the
     kernel runs anything — an answer by :func:`neutralised` (its question scores 0, the feedback says why), an
-    added cell by a comment. Test and locked cells are left to nbgrader (restored from the gradebook)."""
+    added cell by a comment. Only the cells the gradebook knows as locked (tests, helpers), whose source nbgrader's
+    ``OverwriteCells`` puts back from the gradebook, are left alone: the notebook's own flags are the learner's."""
+
+    def preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        from nbgrader.api import Gradebook
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            self._locked = {c.name for c in notebook.source_cells if c.locked}
+            self._answers = {c.name for c in notebook.solution_cells}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         if cell.cell_type != "code":
             return cell, resources
         meta = cell.get("metadata", {}).get("nbgrader")
         meta = meta if isinstance(meta, dict) else {}
-        if meta.get("locked") or meta.get("grade") and not meta.get("solution"):
+        if meta.get("grade_id") in self._locked:
             return cell, resources
         first = cell.source.split("\n", 1)[0]
-        answer = bool(_ANSWER_MARK.match(first)) or bool(meta.get("solution"))
+        answer = bool(_ANSWER_MARK.match(first)) or meta.get("grade_id") in self._answers
         reason = refusal_of_answer(cell.source, own_cell=not answer)
         if reason is None:
             return cell, resources
