@@ -81,7 +81,13 @@ REFUSED_ATTRIBUTES = frozenset({
 })
 """Attribute (and imported) names that lead to the interpreter, a module an answer must not have, or a frame."""
 
+
 def _allowed(module: str) -> bool:
+    """Whether an answer may import ``module``.
+
+    >>> _allowed("requests.structures"), _allowed("urllib.request")
+    (True, False)
+    """
     return module in ALLOWED_MODULES or module.startswith("requests.")
 
 
