@@ -106,12 +106,13 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
 
 HOSTILE_ANSWERS: dict[str, tuple[str, str, float]] = {
     # answers that reach into the interpreter running the hidden tests: refused before the kernel runs them
-    # (apicourse.grading.answer_check). Run, the first two would score: they blank or swallow every later test.
+    # (apicourse.grading.answer_check). Run, the first would give a blank answer its points (it blanks every
+    # later cell, the hidden tests included)...
     "hook-input-transformer": ("Q1", "# ANSWER Q1\nget_ipython().input_transformers_post.append(lambda lines: [])\n",
                                0),
-    "hook-exception-handler": ("Q3", "# ANSWER Q3\nget_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-                               "def call_with_retry(send, sleep, max_retries=4):\n    return send().json()\n", 0),
-    # and these are right answers that also reach in: run, they would score 2
+    # ... and these are right answers that also reach in: run, they would score 2
+    "hook-exception-handler": ("Q3", SOLUTION["Q3"] + "\nget_ipython().set_custom_exc((BaseException,), "
+                               "lambda *a, **k: None)\n", 0),
     "hook-builtins-replaced": ("Q2", SOLUTION["Q2"] + "\nimport builtins\nbuiltins.print = lambda *a, **k: None\n", 0),
     "hook-sys-modules": ("Q4", SOLUTION["Q4"] + "\nimport os\nos.sys.modules['json'] = os\n", 0),
     "hook-subclasses-walk": ("Q5", SOLUTION["Q5"] + "\nfor c in ().__class__.__base__.__subclasses__():\n"
