@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 
+import nbformat
 import pytest
 from grading_helpers import ALL, SOLUTION, grade_class, new_course, notebook, points_per_question, submit
 
@@ -103,6 +104,25 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
     "q5-parenthesis": ("Q5", '# ANSWER Q5\nq5a = "C)"\nq5b = "a"\n', 2),
 }
 
+HOSTILE_ANSWERS: dict[str, tuple[str, str, float]] = {
+    # answers that reach into the interpreter running the hidden tests: refused before the kernel runs them
+    # (apicourse.grading.answer_check). Run, the first would give a blank answer its points (it blanks every
+    # later cell, the hidden tests included)...
+    "hook-input-transformer": ("Q1", "# ANSWER Q1\nget_ipython().input_transformers_post.append(lambda lines: [])\n",
+                               0),
+    # ... and these are right answers that also reach in: run, they would score 2
+    "hook-exception-handler": ("Q3", SOLUTION["Q3"] + "\nget_ipython().set_custom_exc((BaseException,), "
+                               "lambda *a, **k: None)\n", 0),
+    "hook-builtins-replaced": ("Q2", SOLUTION["Q2"] + "\nimport builtins\nbuiltins.print = lambda *a, **k: None\n", 0),
+    "hook-sys-modules": ("Q4", SOLUTION["Q4"] + "\nimport os\nos.sys.modules['json'] = os\n", 0),
+    "hook-subclasses-walk": ("Q5", SOLUTION["Q5"] + "\nfor c in ().__class__.__base__.__subclasses__():\n"
+                             "    if c.__name__ == 'catch_warnings':\n        modules = c()._module.sys.modules\n", 0),
+}
+VARIANTS.update(HOSTILE_ANSWERS)
+
+OWN_CELL_HOOK = "get_ipython().input_transformers_post.append(lambda lines: [])"
+"""A cell the learner added (not an answer) that would blank every later cell: skipped, it costs nothing."""
+
 
 def test_every_answer_gets_the_points_it_must_and_no_other_question_moves(tmp_path):
     assert set(ALL) == {"Q1", "Q2", "Q3", "Q4", "Q5"}
@@ -112,6 +132,10 @@ def test_every_answer_gets_the_points_it_must_and_no_other_question_moves(tmp_pa
     course = new_course(tmp_path)
     for student, (question, answer, _) in VARIANTS.items():
         submit(course, student, notebook({**ALL, question: answer}))
+    blank_q1 = notebook({**ALL, "Q1": '# ANSWER Q1\nq1a = ""\nq1b = ""\n'})
+    blank_q1.cells.insert(next(i for i, c in enumerate(blank_q1.cells) if c.source.startswith("# ANSWER Q1")),
+                          nbformat.v4.new_code_cell(OWN_CELL_HOOK))
+    submit(course, "hook-in-own-cell", blank_q1)
     url = f"sqlite:///{tmp_path / 'class.db'}"
     run = grade_class(course, url, "--workers", "2", env={"APICOURSE_CACHE_DIR": str(tmp_path / "cache")})
     report = run.stdout + run.stderr
@@ -122,6 +146,9 @@ def test_every_answer_gets_the_points_it_must_and_no_other_question_moves(tmp_pa
         got = points_per_question(url, student)
         if got != {**{q: 2.0 for q in ALL}, question: float(expected)}:
             wrong[student] = got
+    got = points_per_question(url, "hook-in-own-cell")
+    if got != {**{q: 2.0 for q in ALL}, "Q1": 0.0}:
+        wrong["hook-in-own-cell"] = got
     assert not wrong, (wrong, report)
     with (course / "grades.csv").open(newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}

@@ -10,11 +10,11 @@ then refuses to grade. Every graded run is a real ``grade-class``.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import shutil
 import socket
-import sqlite3
 from pathlib import Path
 
 import nbformat
@@ -85,8 +85,14 @@ def read_csv(course: Path) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def hostile_class(tmp_path):
-    """alice (10/10), bob (6/10) and mallory, whose answer attacks everything it can name."""
+    """alice (10/10), bob (6/10) and mallory, whose answer attacks everything it can name.
+
+    The answer check would refuse mallory's answer before it runs (``open``, ``import sqlite3``: see
+    ``test_answer_check.py``); it is turned off here, in the course's config, to show what the sandbox and the
+    tamper check stop on their own."""
     course = new_course(tmp_path)
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write("\nc.AnswerCheck.enabled = False\n")
     ledger_file = tmp_path / "attempts.db"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -225,3 +231,28 @@ def test_a_broken_ledger_keeps_every_attempt_and_a_worse_retake_never_becomes_th
     assert (alice["best"], alice["latest"], alice["attempts"]) == ("10", "6", "2"), again.stdout
     grade_class(course, url, env=env)  # unchanged: nothing counted twice, the kept attempt included
     assert read_csv(course)["alice"]["attempts"] == "2"
+
+
+def test_self_grading_without_the_sandbox_still_grades_and_says_so(tmp_path, monkeypatch):
+    """Where bubblewrap cannot sandbox (Binder forbids user namespaces), the learner's result says so."""
+    from apicourse.grading import sandbox
+    from apicourse.grading.self_grading import grade_notebook
+
+    refusing = tmp_path / "bwrap"  # what the installed bwrap prints where user namespaces are not allowed
+    refusing.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the kernel "
+                        "does not allow non-privileged user namespaces.' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: str(refusing))
+    monkeypatch.setattr(sandbox, "_probe", functools.cache(sandbox._probe.__wrapped__))  # probed afresh
+    monkeypatch.setenv("APICOURSE_CACHE_DIR", str(tmp_path / "cache"))
+    quiz = tmp_path / "module_assessment.ipynb"
+    nbformat.write(notebook(ALL), quiz)
+    result = grade_notebook(quiz)
+    assert result.graded and result.score == 10, result.text()
+    said = ("Your code ran without the sandbox: bubblewrap cannot sandbox here: this machine does not allow user "
+            "namespaces (common in containers and on Binder)")
+    assert said in result.text(), result.text()
+    assert 'class="apicourse-unsandboxed">' + said in result._repr_html_()
+    monkeypatch.setenv("APICOURSE_SANDBOX", "off")
+    off = grading.GradeResult(quiz.name, questions=result.questions)
+    assert "Your code ran without the sandbox: the sandbox is turned off ($APICOURSE_SANDBOX=off)." in off.text()

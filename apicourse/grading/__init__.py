@@ -23,7 +23,8 @@ An instructor grades a whole class (``quiz/submitted/<student>/module_assessment
 The result HTML carries stable CSS classes for tools and browser tests: ``apicourse-grade`` (the whole
 result, plus ``apicourse-pass`` or ``apicourse-fail``), ``apicourse-question`` (one row per question, with
 ``data-question="Q1"``, ``data-points``, ``data-max``), ``apicourse-points``, ``apicourse-feedback``,
-``apicourse-total``, ``apicourse-verdict``, ``apicourse-attempt``, ``apicourse-best``, ``apicourse-ledger-error``;
+``apicourse-total``, ``apicourse-verdict``, ``apicourse-attempt``, ``apicourse-best``, ``apicourse-ledger-error``,
+``apicourse-unsandboxed`` (the learner's code ran without the sandbox, and why);
 an unsaved notebook gives ``apicourse-unsaved`` and a grading that could not run ``apicourse-error``.
 
 The package's parts: :mod:`~apicourse.grading.questions` (the questions and answer cells),

@@ -24,6 +24,8 @@ def build_feedback(
     scores: dict[str, tuple[float, float]], graded: Any, release: Any, *, timeout: int = 10
 ) -> list[QuestionResult]:
     """Turn nbgrader's per-cell scores and the autograded notebook into points and feedback per question."""
+    from apicourse.grading.answer_check import not_run_reason  # imports nbgrader: never in the learner's kernel
+
     cells = _cells_by_id(graded)
     answers = _answer_cells(graded)
     blanks = _answer_cells(release)
@@ -41,7 +43,10 @@ def build_feedback(
                 (c for c in graded.cells if c.cell_type == "code" and _ANSWER_MARK.match(c.source.split("\n", 1)[0])
                  and _ANSWER_MARK.match(c.source.split("\n", 1)[0]).group(1).upper() == q.id), None)
             answer_error = _error_of(answer_cell) if answer_cell is not None else None
-            if answer_error and answer_error[0] in {"SyntaxError", "IndentationError", "NameError"}:
+            refused = not_run_reason(answer_cell.source) if answer_cell is not None else None
+            if refused:
+                notes.append(refused)  # the grader did not run it (apicourse.grading.answer_check)
+            elif answer_error and answer_error[0] in {"SyntaxError", "IndentationError", "NameError"}:
                 notes.append(_explain_error(*answer_error, timeout=timeout, where="Your answer cell")
                              + " Fix it, save, and grade again.")
             else:

@@ -35,6 +35,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets import Bool, Integer
 
+from apicourse.grading.answer_check import AnswerCheck
 from apicourse.grading.nbgrader_run import STUCK_KERNEL
 from apicourse.grading import spare_kernel
 from apicourse.grading.questions import _ANSWER_MARK
@@ -199,7 +200,7 @@ def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = (), spare: bo
     sanitize = list(config.Autograde.get("sanitize_preprocessors") or
                     [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata])
     if RepairCells not in sanitize:  # first: nbgrader's own steps raise on broken metadata
-        sanitize.insert(0, RepairCells)
+        sanitize[0:0] = [RepairCells, AnswerCheck]  # AnswerCheck: answers that reach into the interpreter
     config.Autograde.sanitize_preprocessors = sanitize
     config.Autograde.autograde_preprocessors = [
         GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, CappedOutput, SaveAutoGrades,

@@ -1,5 +1,6 @@
 """What a grading shows: the result per question, as text and as HTML with stable CSS classes
-(listed in :mod:`apicourse.grading`)."""
+(listed in :mod:`apicourse.grading`; a result whose code ran without the sandbox adds ``apicourse-unsandboxed``,
+the sentence that says so and why)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apicourse.grading.questions import PASS_FRACTION
+from apicourse.grading.sandbox import SandboxStatus, sandbox_status
 
 if TYPE_CHECKING:
     from apicourse.ledger import Standing
@@ -44,6 +46,8 @@ class GradeResult:
     unsaved: list[str] = field(default_factory=list)
     error: str | None = None
     submission: str | None = None
+    sandbox: SandboxStatus = field(default_factory=sandbox_status)
+    """Whether the notebook's code ran sandboxed, as the grader found it when this grading began."""
 
     @property
     def graded(self) -> bool:
@@ -67,6 +71,17 @@ class GradeResult:
         """PASS at 70% or more."""
         return self.graded and self.max_score > 0 and self.score / self.max_score >= PASS_FRACTION - 1e-9
 
+    @property
+    def unsandboxed(self) -> str | None:
+        """One sentence if the learner's code ran without the sandbox, and why; None if it ran sandboxed.
+
+        >>> GradeResult("quiz.ipynb", sandbox=SandboxStatus(False, "the sandbox is turned off.")).unsandboxed
+        'Your code ran without the sandbox: the sandbox is turned off.'
+        >>> GradeResult("quiz.ipynb", sandbox=SandboxStatus(True, "sandboxed.")).unsandboxed is None
+        True
+        """
+        return None if self.sandbox.available else f"Your code ran without the sandbox: {self.sandbox.reason}"
+
     def points(self) -> dict[str, float]:
         """Points per question id, e.g. ``{"Q1": 2.0, ...}``."""
         return {q.id: q.points for q in self.questions}
@@ -89,6 +104,8 @@ class GradeResult:
                          f"({s.best_percent or 0:.0f}%)")
         if self.ledger_error:
             lines.append(f"Not recorded: {self.ledger_error}")
+        if self.unsandboxed:
+            lines.append(self.unsandboxed)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -121,7 +138,7 @@ _STYLE = """<style>
  text-align:left;vertical-align:top;padding:.25em .5em;border-bottom:1px solid #ddd}
 .apicourse-verdict{font-size:1.3em;font-weight:bold}.apicourse-pass .apicourse-verdict{color:#2e7d32}
 .apicourse-fail .apicourse-verdict{color:#c62828}.apicourse-points{white-space:nowrap;font-weight:bold}
-.apicourse-unsaved,.apicourse-error,.apicourse-ledger-error{color:#8a4b00}
+.apicourse-unsaved,.apicourse-error,.apicourse-ledger-error,.apicourse-unsandboxed{color:#8a4b00}
 </style>"""
 
 
@@ -155,6 +172,8 @@ def result_html(result: GradeResult) -> str:
         )
     ledger_error = (f'<div class="apicourse-ledger-error">Not recorded: {esc(result.ledger_error)}</div>'
                     if result.ledger_error else "")
+    unsandboxed = (f'<div class="apicourse-unsandboxed">{esc(result.unsandboxed)}</div>'
+                   if result.unsandboxed else "")
     binder = (
         '<div class="apicourse-binder">On Binder nothing persists after the session: run '
         "<code>from apicourse.grading import export_certificate; export_certificate()</code> and download "
@@ -170,5 +189,5 @@ def result_html(result: GradeResult) -> str:
         f"({result.percent:.0f}%)</div>"
         f"<table>{rows}</table>"
         f'<div class="apicourse-total">Total {_num(result.score)}/{_num(result.max_score)} ({result.percent:.0f}%); '
-        f"pass mark {PASS_FRACTION:.0%}.</div>{attempt}{best}{ledger_error}{binder}</div>"
+        f"pass mark {PASS_FRACTION:.0%}.</div>{attempt}{best}{ledger_error}{unsandboxed}{binder}</div>"
     )
