@@ -56,3 +56,51 @@ def test_the_banner_does_not_load_nbformat(tmp_path: Path):
 def test_a_lesson_without_provider_calls_stays_light(tmp_path: Path, notebook: str):
     loaded = loaded_after(f'import apicourse; print(apicourse.start("{notebook}", quiet=True))', tmp_path)
     assert not loaded.intersection(JSON_SCHEMA)
+
+
+SERVER = ("fastapi", "starlette", "uvicorn")
+"""What serves the practice API and the stand-in: about 12 MB in a kernel that never starts either."""
+
+
+def test_an_exercise_not_yet_written_starts_no_stand_in(tmp_path: Path):
+    # a learner's Run All in 05-09 checks exercises still reading `...`: nothing is sent, so nothing is served
+    loaded = loaded_after(
+        """
+        from apicourse import exercises
+        def ask_tutor(client, question):
+            ...  # your code here
+        verdict = exercises.check_ask_tutor(ask_tutor)
+        assert not verdict and "ask_tutor" in verdict.message, verdict.message
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection(SERVER)
+
+
+def test_what_a_model_accepts_is_read_without_the_stand_in_server(tmp_path: Path):
+    # lesson 05 asks the stand-in's rules what a model accepts for temperature
+    loaded = loaded_after(
+        """
+        from apicourse import models
+        assert models.openai_sampling("gpt-4.1", 0.7) == {"temperature": 0.7}
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection(SERVER)
+
+
+def test_a_written_exercise_is_still_checked_against_the_stand_in(tmp_path: Path):
+    # the other side of the lazy start: the learner's calls do reach the stand-in once there are any
+    loaded_after(
+        """
+        from apicourse import exercises
+        def ask_tutor(client, question):
+            reply = client.chat.completions.create(
+                model="gpt-4.1", max_completion_tokens=200,
+                messages=[{"role": "system", "content": "You are a patient tutor."},
+                          {"role": "user", "content": question}])
+            return reply.choices[0].message.content
+        assert exercises.check_ask_tutor(ask_tutor)
+        """,
+        tmp_path,
+    )
