@@ -9,9 +9,11 @@ Binder image does), e.g. a fresh virtual environment after ``pip install -r requ
 Starts JupyterLab as the README's launch command does (the learner's settings), over a copy of the
 repository, with no key. For each lesson a kernel is started through the server, as opening the notebook
 does, and every code cell is run in it (Run All); for the quiz every cell but the last (grading starts a
-kernel of its own). The kernels stay alive, as they do when a tab is left open. Then it prints the
-resident memory (RSS, from /proc: Linux only) of the server and of each kernel, and their sum; and the
-proportional figure (PSS), which counts memory shared between processes once. Packages installed in this
+kernel of its own). The kernels stay alive, as they do when a tab is left open. Once every notebook has
+run (and the quiz's short-lived grader preparation has ended), it prints for the server and for each
+kernel's whole process tree (the kernel and anything it started and left running) the resident memory
+(RSS, from /proc: Linux only) and the proportional figure (PSS, which counts pages shared between
+processes once), and their sums. Packages installed in this
 environment beyond requirements.txt can add to a kernel (vcrpy patches aiohttp and botocore when they are
 importable): the list of those it found is printed. Prints; asserts nothing.
 """

@@ -104,3 +104,16 @@ def test_a_written_exercise_is_still_checked_against_the_stand_in(tmp_path: Path
         """,
         tmp_path,
     )
+
+
+def test_the_backoff_timeline_draws_without_matplotlib(tmp_path: Path):
+    # lesson 04's explorer: matplotlib and numpy would add about 45 MB to its kernel
+    loaded = loaded_after(
+        """
+        from apicourse.widgets import backoff_explorer
+        explorer = backoff_explorer(base=0.5, retries=6, jitter="full", cap=8)
+        assert explorer.plot.value  # the timeline is drawn
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection({"matplotlib", "numpy", "PIL"})
