@@ -18,6 +18,7 @@ moved to ``cassettes/<notebook>/<notebook>.yaml``; on any failure nothing is wri
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -72,10 +73,20 @@ def lesson_notebooks(directory: Path | None = None) -> list[Path]:
 
 
 def code_sources(notebook: Path) -> list[str]:
-    import nbformat
+    """The source of each code cell of a notebook (format 4, as every course notebook is), in order.
 
-    nb = nbformat.read(notebook, as_version=4)
-    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    Read as plain JSON: :func:`apicourse.start` calls this for its banner in every lesson's kernel, and
+    ``nbformat`` (with the JSON-schema validation it loads) would add about 30 MB to each of them.
+
+    >>> code_sources(paths.NOTEBOOKS / "00_start_here.ipynb")[1]
+    'import apicourse; course = apicourse.start("00_start_here")'
+    """
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return [
+        "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
+        for cell in cells
+        if cell.get("cell_type") == "code"
+    ]
 
 
 def providers_used(sources: Iterable[str]) -> list[str]:

@@ -21,15 +21,15 @@ Stable CSS classes, for a browser test to find the parts:
 ``apicourse-backoff-cap``      cap slider
 ``apicourse-backoff-redraw``   button: draw new random jitter
 ``apicourse-backoff-summary``  one-line summary (HTML), e.g. ``5 retries · 6.2 s of waiting``
-``apicourse-backoff-plot``     the timeline picture (a PNG Image widget)
+``apicourse-backoff-plot``     the timeline picture (SVG, in an HTML widget)
 =============================  ===================================================
 """
 
 from __future__ import annotations
 
 import html
-import io
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -314,60 +314,66 @@ def request_builder(
 # --------------------------------------------------------------------------- backoff timeline
 
 
-def plot_timeline(steps: list[Step], ax: Any = None, title: str | None = None) -> Any:
-    """Draw attempts (bars: red refused, green answered) and waits (grey) on a time axis.
+_COLOURS = {"answered": "#2e9d55", "refused": "#d1495b", "wait": "#bbbbbb", "grid": "#e4e4e4", "ink": "#333333"}
 
-    Returns the matplotlib Figure (made without pyplot, so nothing piles up in a notebook).
 
-    >>> fig = plot_timeline(timeline(retries=3, jitter="none"))
-    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]      # bottom to top
-    ['attempt 4', 'attempt 3', 'attempt 2', 'attempt 1']
+def _tick_step(span: float) -> float:
+    """A round distance between axis ticks, for about six ticks over ``span`` seconds.
+
+    >>> _tick_step(7.8), _tick_step(0.9), _tick_step(40)
+    (2.0, 0.2, 10.0)
     """
-    from matplotlib.figure import Figure
+    raw = max(span, 1e-6) / 6
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude * 1.0000001)
 
-    if ax is None:
-        fig = Figure(figsize=(7.5, 0.45 * len(steps) + 1.2), layout="constrained")
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
-    for i, step in enumerate(steps):
-        y = len(steps) - 1 - i
-        ax.barh(
-            y,
-            max(step.duration, 0.02),
-            left=step.start,
-            color="#2e9d55" if step.succeeded else "#d1495b",
-            height=0.6,
-        )
-        if step.wait:
-            ax.barh(y, step.wait, left=step.end, color="#bbbbbb", height=0.25)
-            ax.text(
-                step.end + step.wait / 2,
-                y + 0.32,
-                f"wait {step.wait:.2f}s",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-    ax.set_yticks(range(len(steps)), [f"attempt {s.attempt}" for s in reversed(steps)])
-    ax.set_xlabel("seconds since the first attempt")
-    ax.set_xlim(left=0)
-    ax.set_ylim(-0.6, len(steps) - 0.1)
-    ax.grid(axis="x", alpha=0.3)
+
+def plot_timeline(steps: list[Step], title: str | None = None, width: int = 720) -> str:
+    """Draw attempts (bars: red refused, green answered) and waits (grey) on a time axis, as SVG text.
+
+    Drawn here rather than with matplotlib: for these few bars, matplotlib and numpy would add about
+    45 MB to lesson 04's kernel for as long as its tab stays open (``benchmarks/bench_memory.py``).
+
+    >>> svg = plot_timeline(timeline(retries=3, jitter="none"))
+    >>> svg.count('class="attempt refused"'), svg.count('class="wait"'), svg.count(">attempt ")
+    (4, 3, 4)
+    """
+    left, right, row, top = 78, 16, 30, (26 if title else 10)
+    height = top + row * len(steps) + 42
+    end = max((step.end + step.wait for step in steps), default=0.0)
+    tick = _tick_step(end)
+    x_max = max(math.ceil(end / tick - 1e-9), 1) * tick
+
+    def x(seconds: float) -> float:
+        return left + (width - left - right) * seconds / x_max
+
+    bottom = top + row * len(steps)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="11" fill="{_COLOURS["ink"]}">',
+        f"<title>{html.escape(title or timeline_summary(steps))}</title>",
+    ]
     if title:
-        ax.set_title(title, fontsize=10)
-    return fig
-
-
-def figure_png(fig: Any) -> bytes:
-    """A matplotlib Figure as PNG bytes.
-
-    >>> figure_png(plot_timeline(timeline(retries=1)))[:4]
-    b'\\x89PNG'
-    """
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return buffer.getvalue()
+        parts.append(f'<text x="{width / 2:.1f}" y="17" text-anchor="middle" font-size="12">{html.escape(title)}</text>')
+    for index in range(round(x_max / tick) + 1):  # the grid and the axis's tick labels
+        seconds = index * tick
+        parts.append(f'<line x1="{x(seconds):.1f}" x2="{x(seconds):.1f}" y1="{top}" y2="{bottom}" '
+                     f'stroke="{_COLOURS["grid"]}"/>')
+        parts.append(f'<text x="{x(seconds):.1f}" y="{bottom + 15}" text-anchor="middle">{seconds:g}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{bottom}" y2="{bottom}" stroke="{_COLOURS["ink"]}"/>')
+    parts.append(f'<text x="{x(x_max / 2):.1f}" y="{bottom + 34}" text-anchor="middle">seconds since the first attempt</text>')
+    for index, step in enumerate(steps):
+        middle = top + row * index + row / 2
+        kind = "answered" if step.succeeded else "refused"
+        parts.append(f'<text x="{left - 8}" y="{middle + 4:.1f}" text-anchor="end">attempt {step.attempt}</text>')
+        parts.append(f'<rect class="attempt {kind}" x="{x(step.start):.1f}" y="{middle - 9:.1f}" '
+                     f'width="{max(x(step.duration) - left, 2):.1f}" height="18" fill="{_COLOURS[kind]}"/>')
+        if step.wait:
+            parts.append(f'<rect class="wait" x="{x(step.end):.1f}" y="{middle - 4:.1f}" '
+                         f'width="{x(step.wait) - left:.1f}" height="8" fill="{_COLOURS["wait"]}"/>')
+            parts.append(f'<text x="{x(step.end + step.wait / 2):.1f}" y="{middle - 6:.1f}" text-anchor="middle" '
+                         f'font-size="9">wait {step.wait:.2f}s</text>')
+    return "\n".join([*parts, "</svg>"])
 
 
 def timeline_summary(steps: list[Step]) -> str:
@@ -403,7 +409,7 @@ class BackoffExplorer:
         self.cap = w.FloatSlider(value=cap, min=0.5, max=30.0, step=0.5, description="cap (s)", style=style)
         self.redraw = w.Button(description="new random draw", icon="refresh")
         self.summary = w.HTML()
-        self.plot = w.Image(format="png", layout=w.Layout(max_width="720px"))
+        self.plot = w.HTML(layout=w.Layout(max_width="720px"))
         for part, name in (
             (self.base, "base"),
             (self.retries, "retries"),
@@ -435,7 +441,7 @@ class BackoffExplorer:
             seed=self.seed,
         )
         self.summary.value = html.escape(timeline_summary(self.steps))
-        self.plot.value = figure_png(plot_timeline(self.steps))
+        self.plot.value = plot_timeline(self.steps)
         return self.steps
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

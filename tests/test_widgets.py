@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 
@@ -161,21 +162,30 @@ def test_retry_after_and_durations():
 
 
 def test_plot_timeline_draws_every_attempt_and_wait():
-    steps = backoff.timeline(base=1, retries=3, jitter="none")
-    fig = widgets.plot_timeline(steps, title="demo")
-    ax = fig.axes[0]
-    bars = ax.patches
-    assert len(bars) == 4 + 3  # four attempts, three waits
-    assert [t.get_text() for t in ax.texts] == ["wait 1.00s", "wait 2.00s", "wait 4.00s"]
-    assert ax.get_xlim()[1] >= steps[-1].end
-    assert widgets.figure_png(fig).startswith(b"\x89PNG")
+    steps = backoff.timeline(base=1, retries=3, jitter="none", succeed_on=4)
+    svg = ElementTree.fromstring(widgets.plot_timeline(steps, title="demo"))  # well-formed SVG
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    rects = svg.findall("svg:rect", ns)
+    attempts = [r for r in rects if r.get("class", "").startswith("attempt")]
+    waits = [r for r in rects if r.get("class") == "wait"]
+    assert [a.get("class") for a in attempts] == ["attempt refused"] * 3 + ["attempt answered"]
+    assert len(waits) == 3
+    texts = [t.text for t in svg.findall("svg:text", ns)]
+    assert [t for t in texts if t.startswith("wait")] == ["wait 1.00s", "wait 2.00s", "wait 4.00s"]
+    assert [t for t in texts if t.startswith("attempt")] == ["attempt 1", "attempt 2", "attempt 3", "attempt 4"]
+    assert "demo" in texts and "seconds since the first attempt" in texts
+    # each wait is drawn twice as long as the one before, and every bar fits inside the picture
+    widths = [float(w.get("width")) for w in waits]
+    assert widths[1] == pytest.approx(2 * widths[0], rel=0.01) and widths[2] == pytest.approx(4 * widths[0], rel=0.01)
+    right_edge = max(float(r.get("x")) + float(r.get("width")) for r in rects)
+    assert right_edge <= float(svg.get("width"))
 
 
 def test_backoff_explorer_wiring():
     explorer = widgets.backoff_explorer(base=1.0, retries=2, jitter="none", cap=8)
     assert [s.wait for s in explorer.steps] == [1.0, 2.0, 0.0]
-    first_png = explorer.plot.value
-    assert bytes(first_png).startswith(b"\x89PNG")
+    first_plot = explorer.plot.value
+    assert first_plot.startswith("<svg") and first_plot.count('class="wait"') == 2
     assert "3 attempts" in explorer.summary.value
 
     explorer.retries.value = 4  # moving a slider redraws
@@ -184,7 +194,7 @@ def test_backoff_explorer_wiring():
     jittered = [s.wait for s in explorer.steps]
     explorer.redraw.click()  # a new random draw
     assert [s.wait for s in explorer.steps] != jittered
-    assert explorer.plot.value != first_png
+    assert explorer.plot.value != first_plot
 
 
 def test_backoff_explorer_css_classes():

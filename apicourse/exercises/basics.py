@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from apicourse import practice
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -205,6 +203,8 @@ def check_models(answer: Any) -> Verdict:
     >>> v = check_models(["gpt-4o", "gpt-4o-mini", "practice-echo"])
     ✓ Three models: gpt-4o, gpt-4o-mini, practice-echo.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     data = _json_of(answer)
     if isinstance(data, Mapping):
         if "error" in data:
@@ -439,6 +439,8 @@ def check_auth_headers(headers: Any) -> Verdict:
 
     Accepts a dict (header names in any case), a ``requests.Session`` or a prepared request.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     key = os.environ.get(practice.KEY_VAR, "")
     if not key:
         return _hint(f"{practice.KEY_VAR} is not in the environment yet: run the load_dotenv() cell first.")
@@ -466,6 +468,8 @@ def check_mask(mask: Callable[[str], str]) -> Verdict:
     >>> v = check_mask(lambda key: key[:4] + "..." + key[-4:])
     ✓ Recognisable, not usable. Show keys like this in logs and printouts.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     samples = [practice.new_key(), "k" + "0123456789abcdefghij" * 2, practice.new_key()[::-1]]
     for key in samples:
         try:
@@ -548,6 +552,8 @@ def check_delete_scope(answer: Any) -> Verdict:
     >>> v = check_delete_scope(["files:write"])
     ✓ files:write, and nothing more: ask for the least a job needs.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     scopes = set(as_words(answer))
     if scopes == {"files:write"}:
         return _ok("files:write, and nothing more: ask for the least a job needs.")
@@ -572,6 +578,8 @@ def check_read_only_token(token: Any, api: Any = None) -> Verdict:
 
     Accepts Authlib's token (a dict), any dict with ``access_token``, or the token string.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     api = api or practice.current()
     if api is None:
         return _hint("Start the practice API first: api = practice.start().")
@@ -730,6 +738,8 @@ def check_retry_loop(call_with_backoff: Callable[..., Any], timeout: float = 20.
     as long as ``Retry-After`` says, then return the answer), once when every attempt is refused (it
     must give up after its attempts by raising). Takes about 3–5 seconds.
     """
+    from apicourse import practice  # imported here: lessons 05-09 use other checks and never load it
+
     if _source_lacks_timeout(call_with_backoff):
         return _hint(
             "Every request needs a timeout: requests.post(url, ..., timeout=10). "

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import yaml
 
 from apicourse.replay import provider_for_host, provider_to_standin_url
-from apicourse.standin import StandIn
+
+if TYPE_CHECKING:
+    from apicourse.standin import StandIn
 
 ANSWERS_NAME = "exercise_check"
 
@@ -44,13 +47,31 @@ class Sent:
 
 
 class Sandbox:
-    """The stand-in on 127.0.0.1 with a check's own answers; stops itself (use it with ``with``)."""
+    """The stand-in on 127.0.0.1 with a check's own answers; stops itself (use it with ``with``).
+
+    The stand-in (FastAPI served by uvicorn: about 12 MB in a kernel) starts with the first request the
+    learner's code sends, so checking an exercise not yet written loads none of it.
+    """
 
     def __init__(self, answers: list[dict[str, Any]] | None = None, default: str | None = None) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="apicourse-check-")
         self.answers(answers or [], default)
-        self.standin = StandIn(notebook=ANSWERS_NAME, answers_dir=Path(self._folder.name))
+        self._standin: StandIn | None = None
+        self._lock = threading.Lock()
+        self._closed = False
         self.sent: list[Sent] = []
+
+    @property
+    def standin(self) -> StandIn:
+        """The stand-in serving this check's answers, started on first use."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this check is over: its stand-in has stopped")
+            if self._standin is None:
+                from apicourse.standin import StandIn
+
+                self._standin = StandIn(notebook=ANSWERS_NAME, answers_dir=Path(self._folder.name)).start()
+            return self._standin
 
     def answers(self, answers: list[dict[str, Any]], default: str | None = None) -> None:
         """Replace the authored answers (the stand-in re-reads them on every request)."""
@@ -113,11 +134,14 @@ class Sandbox:
         return [sent.body for sent in self.sent if sent.path == path]
 
     def __enter__(self) -> Self:
-        self.standin.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.standin.stop()
+        with self._lock:
+            self._closed = True
+            standin, self._standin = self._standin, None
+        if standin is not None:
+            standin.stop()
         self._folder.cleanup()
 
 

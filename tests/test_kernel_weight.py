@@ -1,0 +1,119 @@
+"""What a lesson's kernel loads: each lesson pays only for the modules it uses.
+
+On Binder every open lesson keeps a kernel alive, and all of them share 1-2 GB
+(``benchmarks/bench_memory.py`` prints the figure). Each test runs a lesson's calls in a fresh Python
+process, as a kernel would, and checks that a heavy module the lesson does not need was not imported
+along the way (an eager import would cost every kernel its megabytes again).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from apicourse import paths
+
+JSON_SCHEMA = ("nbformat", "jsonschema", "fastjsonschema")
+"""nbformat and the JSON-schema validators it brings: about 30 MB in a kernel."""
+
+
+def loaded_after(code: str, tmp: Path) -> set[str]:
+    """The top-level modules imported once ``code`` has run in a fresh interpreter with no key."""
+    probe = textwrap.dedent(code) + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(paths.ROOT),
+        "HOME": str(tmp),
+        "APICOURSE_ENV_FILE": str(tmp / ".env"),
+        "APICOURSE_STREAM_DELAY": "0",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {name.split(".")[0] for name in json.loads(run.stdout.splitlines()[-1])}
+
+
+def test_the_banner_does_not_load_nbformat(tmp_path: Path):
+    # the banner reads which providers the lesson calls from its notebook: plain JSON is enough
+    loaded = loaded_after(
+        """
+        import apicourse
+        course = apicourse.start("05_openai", quiet=True)
+        assert "this lesson makes no Hugging Face calls" in str(course), str(course)
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection(JSON_SCHEMA)
+
+
+@pytest.mark.parametrize("notebook", ["00_start_here", "10_key_takeaways"])
+def test_a_lesson_without_provider_calls_stays_light(tmp_path: Path, notebook: str):
+    loaded = loaded_after(f'import apicourse; print(apicourse.start("{notebook}", quiet=True))', tmp_path)
+    assert not loaded.intersection(JSON_SCHEMA)
+
+
+SERVER = ("fastapi", "starlette", "uvicorn")
+"""What serves the practice API and the stand-in: about 12 MB in a kernel that never starts either."""
+
+
+def test_an_exercise_not_yet_written_starts_no_stand_in(tmp_path: Path):
+    # a learner's Run All in 05-09 checks exercises still reading `...`: nothing is sent, so nothing is served
+    loaded = loaded_after(
+        """
+        from apicourse import exercises
+        def ask_tutor(client, question):
+            ...  # your code here
+        verdict = exercises.check_ask_tutor(ask_tutor)
+        assert not verdict and "ask_tutor" in verdict.message, verdict.message
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection(SERVER)
+
+
+def test_what_a_model_accepts_is_read_without_the_stand_in_server(tmp_path: Path):
+    # lesson 05 asks the stand-in's rules what a model accepts for temperature
+    loaded = loaded_after(
+        """
+        from apicourse import models
+        assert models.openai_sampling("gpt-4.1", 0.7) == {"temperature": 0.7}
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection(SERVER)
+
+
+def test_a_written_exercise_is_still_checked_against_the_stand_in(tmp_path: Path):
+    # the other side of the lazy start: the learner's calls do reach the stand-in once there are any
+    loaded_after(
+        """
+        from apicourse import exercises
+        def ask_tutor(client, question):
+            reply = client.chat.completions.create(
+                model="gpt-4.1", max_completion_tokens=200,
+                messages=[{"role": "system", "content": "You are a patient tutor."},
+                          {"role": "user", "content": question}])
+            return reply.choices[0].message.content
+        assert exercises.check_ask_tutor(ask_tutor)
+        """,
+        tmp_path,
+    )
+
+
+def test_the_backoff_timeline_draws_without_matplotlib(tmp_path: Path):
+    # lesson 04's explorer: matplotlib and numpy would add about 45 MB to its kernel
+    loaded = loaded_after(
+        """
+        from apicourse.widgets import backoff_explorer
+        explorer = backoff_explorer(base=0.5, retries=6, jitter="full", cap=8)
+        assert explorer.plot.value  # the timeline is drawn
+        """,
+        tmp_path,
+    )
+    assert not loaded.intersection({"matplotlib", "numpy", "PIL"})
