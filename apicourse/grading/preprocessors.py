@@ -38,6 +38,7 @@ from traitlets import Bool, Integer
 from apicourse.grading.nbgrader_run import STUCK_KERNEL
 from apicourse.grading.questions import _ANSWER_MARK
 from apicourse.grading.sandbox_kernel import SandboxedKernelManager
+from apicourse.grading.slots import grading_slot
 
 
 
@@ -54,6 +55,10 @@ class GuardedExecute(Execute):
         super().__init__(*args, **kwargs)
         if self.sandboxed:  # nbgrader's Execute passes its kernel manager as an argument: config cannot set it
             self.kernel_manager_class = SandboxedKernelManager
+
+    def preprocess(self, nb: Any, resources: Any, *args: Any, **kwargs: Any) -> Any:
+        with grading_slot():  # at most one grading kernel per CPU on the machine: the others wait their turn
+            return super().preprocess(nb, resources, *args, **kwargs)
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
         try:
