@@ -128,7 +128,7 @@ def test_a_slot_is_freed_when_its_holder_dies(one_slot: Path, tmp_path: Path) ->
     holder.wait(30)
     started = time.monotonic()
     _wait_line(waiting, "TOOK", timeout=30)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30, "freed when its holder died, not after the 600 s it meant to hold it"
     assert waiting.wait(30) == 0
 
 
@@ -140,7 +140,7 @@ def test_the_wait_is_bounded_and_says_so(one_slot: Path, tmp_path: Path) -> None
         started = time.monotonic()
         with pytest.raises(GraderBusy) as busy, grading_slot(wait=1.0, notify=told.append):
             pytest.fail("ran without a slot while another process held the only one")
-        assert 1.0 <= time.monotonic() - started < 5
+        assert 1.0 <= time.monotonic() - started < 30
         assert len(told) == 1 and "The grader is busy" in told[0]
         assert "nothing was graded" in str(busy.value) and "grade again" in str(busy.value)
         assert held_slot() is None
