@@ -181,6 +181,8 @@ class Hub:
             "APICOURSE_JUPYTER_CONFIGS": str(self.dir / "jupyter"),
             "APICOURSE_FORMGRADER_PORT": str(free_port()),
             "APICOURSE_CULL_TIMEOUT": "600",
+            # the machine-wide grading slots' settings, if this run chose any (benchmarks/bench_class.py)
+            **{k: v for k, v in os.environ.items() if k.startswith("APICOURSE_GRADING_SLOT")},
         }
         command = [
             sys.executable, "-m", "jupyterhub", "-f", str(HUB_DIR / "jupyterhub_config.py"),

@@ -116,6 +116,25 @@ def test_on_one_machine_learners_get_no_credentials_and_formgrader_is_a_service(
     assert learner_lab["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
 
 
+def test_on_one_machine_every_server_and_formgrader_share_the_hubs_grading_slots(monkeypatch, tmp_path):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    folder = tmp_path / "slots"
+    monkeypatch.setenv("APICOURSE_GRADING_SLOTS_DIR", str(folder))
+    monkeypatch.setenv("APICOURSE_LEARNERS", "ada")
+    if os.geteuid() == 0:  # a learner made it first, closed to the others
+        folder.mkdir(mode=0o700)
+        os.chown(folder, 54321, 54321)
+    c = PyFileConfigLoader(HUB_CONFIG.name, path=str(HUB_CONFIG.parent)).load_config()
+    assert folder.stat().st_mode & 0o7777 == 0o1777, "made by the hub: every learner may lock, none may remove"
+    if os.geteuid() == 0:
+        assert folder.stat().st_uid == 0, "owned by root, so no learner can close it to the others"
+    formgrader = next(s for s in c.JupyterHub.services if s["name"].startswith("formgrader"))
+    learner = FakeSpawner("ada", ["learners"])
+    c.Spawner.pre_spawn_hook(learner)
+    assert learner.environment["APICOURSE_GRADING_SLOTS_DIR"] == str(folder)
+    assert formgrader["environment"]["APICOURSE_GRADING_SLOTS_DIR"] == str(folder), "grade-class queues too"
+
+
 @pytest.mark.slow
 def test_the_single_user_image_is_built_from_this_repository_with_the_pinned_postgresql_driver(tmp_path):
     import subprocess

@@ -52,12 +52,16 @@ class ClassReport:
     earlier: int = 0
     """Earlier submissions (from the exchange's ``inbound/``) graded in this run."""
     lms_files: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+    """Submissions graded and recorded by an earlier run, unchanged since: not run again (their grades kept)."""
 
     def __repr__(self) -> str:
         lines = [f"Course graded: {self.course}"] if self.course else []
         lines += [f"{student}: {_num(score)}/{_num(self.max_score)}" for student, score in sorted(self.scores.items())]
         lines += [f"{student}: {why}" for student, why in sorted(self.refused.items())]
         earlier = f" (and {self.earlier} earlier one(s) from the exchange)" if self.earlier else ""
+        if self.unchanged:
+            earlier += f", {self.unchanged} of them unchanged since the last run (kept, not run again)"
         lines.append(
             f"{len(self.scores)} submission(s) graded{earlier} in {self.seconds:.1f} s, {self.recorded} new "
             f"attempt(s) recorded; CSV: {self.csv_path}" + ("; feedback generated" if self.feedback else "")
@@ -169,6 +173,26 @@ def _retry_alone(
     return {**outcome, "success": True}, failed
 
 
+def _autograde(config: Any, course: Path, students: list[str], workers: int | None, timeout: int | None,
+               hidden: Sequence[Path] | None, problems: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """nbgrader autograde over ``students`` (in ``workers`` processes; default two per CPU core, at least 8
+    notebooks each), each failure retried alone (:func:`_retry_alone`); returns the outcome and who failed twice."""
+    from nbgrader.apps import NbGraderAPI
+
+    if workers is None:
+        workers = min(2 * (os.cpu_count() or 1), len(students) // 8 or 1)
+    workers = max(1, min(workers, len(students) or 1))
+    if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
+        outcome = _autograde_in_parallel(course, students, workers, timeout, hidden)
+    else:
+        outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
+    failed: dict[str, str] = {}
+    if not outcome.get("success"):
+        outcome, failed = _retry_alone(config, course, students, outcome, problems)
+    _remember_graded(course, [s for s in students if s not in failed])
+    return outcome, failed
+
+
 def _class_config(course: Path, timeout: int | None, hidden: Sequence[Path] | None, db_url: str | None = None) -> Any:
     """The course's own nbgrader configuration, hardened (:func:`~apicourse.grading.preprocessors.harden`);
     sandboxed unless ``hidden`` is None."""
@@ -225,7 +249,7 @@ def grade_class(
     ``$APICOURSE_INSTRUCTOR_LEDGER_URL``, else ``<course>/attempts.db`` (never the learners'
     ``$APICOURSE_LEDGER_URL``); the export counts only attempts grade-class recorded. The CSV goes to
     ``<course>/grades.csv``, and ``lms`` ("canvas", "moodle") adds the gradebook file each LMS imports.
-    Running it again on unchanged submissions records nothing new.
+    Running it again on unchanged submissions records nothing new and runs none of them again (``unchanged``).
     ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
     a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
     A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
@@ -281,10 +305,6 @@ def grade_class(
     students = [s for s in submitted if s not in refused]
     config.CourseDirectory.student_id_exclude = ",".join(refused)
 
-    if workers is None:
-        workers = min(2 * (os.cpu_count() or 1), len(students) // 8 or 1)
-    workers = max(1, min(workers, len(students) or 1))
-
     def prepare() -> dict[str, Any]:
         with _Env(**_with_venv_on_path()):
             if not _course_gradebook_ready(course, config):
@@ -300,14 +320,12 @@ def grade_class(
             problems.append(f"nbgrader: not graded: {poisoned}")
             return report()
         before = fingerprint(course, db_url, book)
+    unchanged = _unchanged_since_last_run(book, course, students, db_url) if outcome.get("success") else []
+    to_grade = [s for s in students if s not in unchanged]
+    config.CourseDirectory.student_id_exclude = ",".join([*refused, *unchanged])
     failed: dict[str, str] = {}  # student -> why nbgrader could not grade the notebook, twice
-    if outcome.get("success") and students:
-        if workers > 1:  # nbgrader grades one notebook at a time: share the class among processes
-            outcome = _autograde_in_parallel(course, students, workers, timeout, hidden)
-        else:
-            outcome = _in_worker_thread(lambda: NbGraderAPI(config=config).autograde(ASSIGNMENT, "*"))
-        if not outcome.get("success"):
-            outcome, failed = _retry_alone(config, course, students, outcome, problems)
+    if outcome.get("success") and to_grade:
+        outcome, failed = _autograde(config, course, to_grade, workers, timeout, hidden, problems)
     if not outcome.get("success"):
         problems.append("nbgrader: " + _tail(outcome))
         return report()
@@ -338,7 +356,54 @@ def grade_class(
     except LedgerError as error:
         problems.append(f"CSV not written: {error}")
     return report(scores, max_score=max_score, recorded=recorded + earlier.recorded, feedback=made_feedback,
-                  kept=kept, lms_files=lms_files)
+                  kept=kept, lms_files=lms_files, unchanged=len(unchanged))
+
+
+_GRADED_FROM = Path("autograded") / ".apicourse-graded-from.json"
+"""Which submission (digest) each student's ``autograded/`` copy was made from (not a student folder: nbgrader
+looks for ``autograded/<student>/<assignment>/``)."""
+
+
+def _remember_graded(course: Path, students: Sequence[str]) -> None:
+    """Note the submission each of ``students``' autograded copy was just made from."""
+    import json
+
+    known = _graded_from(course)
+    for student in students:
+        if (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file():
+            known[student] = _digest(course, student)
+    (course / _GRADED_FROM).parent.mkdir(exist_ok=True)
+    (course / _GRADED_FROM).write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def _graded_from(course: Path) -> dict[str, str]:
+    import json
+
+    try:
+        known = json.loads((course / _GRADED_FROM).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in known.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(known, dict) else {}
+
+
+def _unchanged_since_last_run(book: Ledger, course: Path, students: Sequence[str], db_url: str) -> list[str]:
+    """Students whose submission an earlier run autograded into this course (``autograded/`` and the gradebook
+    hold it) and recorded in the ledger: running it again would change nothing. Any doubt (another file, a
+    ledger that cannot say, an autograded copy or gradebook gone) means grading it again."""
+    known = _graded_from(course)
+    same = []
+    for student in students:
+        digest = _digest(course, student)
+        if known.get(student) != digest or not (course / "autograded" / student / ASSIGNMENT /
+                                                 f"{ASSIGNMENT}.ipynb").is_file():
+            continue
+        try:
+            if book.has_submission(student, ASSIGNMENT, digest, "instructor") and _scores(course, student, db_url):
+                same.append(student)
+        except Exception:  # noqa: BLE001 - a ledger that cannot say (LedgerError), no gradebook entry: grade it
+            continue
+    return same
 
 
 def _digest(course: Path, student: str) -> str:

@@ -35,12 +35,13 @@ from nbgrader.preprocessors import (
 )
 from traitlets import Bool, Integer
 
+from apicourse.grading import spare_kernel
 from apicourse.grading.answer_check import AnswerCheck
 from apicourse.grading.nbgrader_run import STUCK_KERNEL
-from apicourse.grading import spare_kernel
 from apicourse.grading.questions import _ANSWER_MARK
 from apicourse.grading.sandbox import sandbox_fingerprint
 from apicourse.grading.sandbox_kernel import SandboxedKernelManager
+from apicourse.grading.slots import grading_slot
 
 
 
@@ -61,8 +62,14 @@ class GuardedExecute(Execute):
             self.kernel_manager_class = SandboxedKernelManager
 
     def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> tuple[Any, Any]:
-        if km is not None or not self.spare_kernel:
-            return super().preprocess(nb, resources, km=km)
+        with grading_slot():  # at most one grading kernel per CPU on the machine: the others wait their turn
+            if km is not None or not self.spare_kernel:
+                return super().preprocess(nb, resources, km=km)
+            return self._preprocess_in_spare(nb, resources)
+
+    def _preprocess_in_spare(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        """Execute in the spare kernel if one is ready (see :mod:`~apicourse.grading.spare_kernel`), then start
+        the next one."""
         name = self.kernel_name or nb.get("metadata", {}).get("kernelspec", {}).get("name") or ""
         key = self._spare_key(name)
         spare = spare_kernel.take(key)

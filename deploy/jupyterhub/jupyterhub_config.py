@@ -36,6 +36,9 @@ Settings come from the environment so that nothing secret or site-specific is wr
 ``APICOURSE_JUPYTER_CONFIGS``       where the groups' Jupyter settings are (default: ``jupyter/`` here)
 ``APICOURSE_FORMGRADER_PORT``       loopback port of the formgrader service (default 9999)
 ``APICOURSE_CULL_TIMEOUT``          seconds idle before a server is stopped (default 3600)
+``APICOURSE_GRADING_SLOTS_DIR``     the folder of the machine-wide grading slots (default
+                                    ``<tempdir>/apicourse-grading-slots``; made by the hub, world-writable, sticky)
+``APICOURSE_GRADING_SLOTS``         gradings that may run their kernels at once (default: one per CPU)
 ==================================  ===================================================================
 
 The authenticator is the hub's default here (PAM: the machine's accounts). Real classes use one of:
@@ -44,8 +47,10 @@ LTI 1.3 from the LMS (``pip install jupyterhub-ltiauthenticator``;
 (``pip install oauthenticator``; e.g. ``"generic-oauth"``). The test uses the ``dummy`` authenticator.
 """
 
+import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 if "c" not in globals():  # JupyterHub provides c; Zero to JupyterHub exec()s this file in its own config
@@ -59,6 +64,16 @@ SERVICE = f"formgrader-{COURSE_ID}"
 EXCHANGE = os.environ.get("APICOURSE_EXCHANGE", "/srv/nbgrader/exchange")
 JUPYTER_CONFIGS = Path(os.environ.get("APICOURSE_JUPYTER_CONFIGS", HERE / "jupyter"))
 USER_PYTHON = os.environ.get("APICOURSE_USER_PYTHON", sys.executable)
+# Machine-wide grading slots (apicourse/grading/slots.py): every server and formgrader take turns through the
+# locks in this one folder. The hub makes it, as root, so no learner can own it; on Kubernetes each pod is its
+# own machine and keeps the default in its own /tmp.
+SLOTS_DIR = os.environ.get("APICOURSE_GRADING_SLOTS_DIR",
+                           os.path.join(tempfile.gettempdir(), "apicourse-grading-slots"))
+if not ON_KUBERNETES:
+    with contextlib.suppress(OSError):  # not root (a trial hub): the graders make it themselves
+        os.makedirs(SLOTS_DIR, exist_ok=True)
+        os.chown(SLOTS_DIR, 0, 0)
+        os.chmod(SLOTS_DIR, 0o1777)
 
 
 SECRETS = {var: os.environ[var] for var in ("APICOURSE_GRADEBOOK_URL", "APICOURSE_INSTRUCTOR_LEDGER_URL")
@@ -96,6 +111,9 @@ def _server_environment(group: str) -> dict[str, str]:
     }
     if not ON_KUBERNETES:
         env["PATH"] = os.pathsep.join([str(Path(USER_PYTHON).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+        env["APICOURSE_GRADING_SLOTS_DIR"] = SLOTS_DIR
+    if os.environ.get("APICOURSE_GRADING_SLOTS"):
+        env["APICOURSE_GRADING_SLOTS"] = os.environ["APICOURSE_GRADING_SLOTS"]
     if os.environ.get("APICOURSE_USER_PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["APICOURSE_USER_PYTHONPATH"]
     return env
