@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from apicourse import grading
 from apicourse.grading import slots
 from apicourse.grading.slots import GraderBusy, grading_slot, held_slot, slot_count, slots_dir
 
@@ -229,3 +230,21 @@ def test_the_grading_kernel_skips_the_graders_own_cells_but_no_answer() -> None:
             assert "apicourse" not in cell.source, before
         else:
             assert cell.source == before, "an answer or test cell is run as the learner wrote it"
+
+
+def test_a_learner_told_the_grader_is_busy_reads_one_sentence(one_slot: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """No slot within the longest wait: the learner's result is the sentence, not nbgrader's log."""
+    from apicourse.grading import grade_notebook
+
+    holder = _holder(tmp_path, 600)
+    try:
+        _wait_line(holder, "TOOK")
+        monkeypatch.setenv(slots.WAIT_VAR, "2")
+        result = grade_notebook(grading.SOURCE_NOTEBOOK)
+    finally:
+        holder.kill()
+        holder.wait(30)
+    assert not result.graded
+    assert result.error.startswith("The grader stayed busy for 2 s"), result.error
+    assert "nbgrader" not in result.error and "Traceback" not in result.error

@@ -148,6 +148,9 @@ def _autograde_once(submitted: Any, timeout: int | None, hidden: Sequence[Path] 
             log = _tail(outcome)
             if "DeadKernelError" in (outcome.get("error") or "") + (outcome.get("log") or "") and running:
                 return _Autograded(dead_kernel=running[-1], log=log)
+            busy = "GraderBusy: " in log and log.split("GraderBusy: ", 1)[1].strip().splitlines()[0]
+            if busy:  # no grading slot came free (apicourse.grading.slots): the sentence alone says it all
+                return _Autograded(error=busy, log=log)
             return _Autograded(error="nbgrader could not grade the notebook:\n" + log, log=log)
         graded_path = root / "autograded" / "learner" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         return _Autograded(
