@@ -111,6 +111,8 @@ def test_a_loop_that_swallows_the_interrupt_costs_only_its_question_in_the_spare
     result = grade_notebook(path, timeout=2, spare=True)
     assert taken, "graded in the spare"
     assert result.points() == {"Q1": 2, "Q2": 2, "Q3": 0, "Q4": 2, "Q5": 2}, (result.error, result.points())
+    # the interrupt lands inside the answer's try (the kernel is stopped) or outside it (the test is stopped):
+    # either way the learner is told why Q3 scored 0
     feedback = {q.id: q.feedback for q in result.questions}["Q3"]
-    assert "interrupted" in feedback, feedback
+    assert "interrupted" in feedback or "was stopped" in feedback, feedback
     assert time.perf_counter() - started < 300
