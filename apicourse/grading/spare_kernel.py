@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 
 IDLE_SECONDS = 15 * 60
 """A spare kernel nobody took within this time is shut down."""
@@ -120,23 +120,19 @@ def shut_down() -> None:
 
 
 async def _start_kernel(km: Any, extra_arguments: list[str], env: dict[str, str], cwd: str) -> None:
-    await _maybe_await(km.start_kernel(extra_arguments=extra_arguments, env=env, cwd=cwd))
+    await ensure_async(km.start_kernel(extra_arguments=extra_arguments, env=env, cwd=cwd))
 
 
 async def _alive(km: Any) -> bool:
-    return bool(await _maybe_await(km.is_alive()))
+    return bool(await ensure_async(km.is_alive()))
 
 
 async def _shutdown(km: Any) -> None:
     try:
-        if await _maybe_await(km.is_alive()):
-            await _maybe_await(km.shutdown_kernel(now=True))
+        if await ensure_async(km.is_alive()):
+            await ensure_async(km.shutdown_kernel(now=True))
     finally:
-        await _maybe_await(km.cleanup_resources())
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if hasattr(value, "__await__") else value
+        await ensure_async(km.cleanup_resources())
 
 
 atexit.register(shut_down)
