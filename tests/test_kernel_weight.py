@@ -117,3 +117,12 @@ def test_the_backoff_timeline_draws_without_matplotlib(tmp_path: Path):
         tmp_path,
     )
     assert not loaded.intersection({"matplotlib", "numpy", "PIL"})
+
+
+def test_the_server_and_the_grader_do_not_build_iri_parsers(tmp_path: Path):
+    # jsonschema 4.24+ imports rfc3987-syntax, which builds Earley parsers at import: 2.8 s and ~21 MB in the
+    # Jupyter server (jupyter-events validates its events with jsonschema) and in every grading process
+    # (nbgrader validates notebooks). requirements.txt pins jsonschema below that; this fails if it moves.
+    loaded = loaded_after("import jupyter_events.validators, nbgrader.apps", tmp_path)
+    assert "jsonschema" in loaded  # the imports above really do reach jsonschema's format checkers
+    assert "rfc3987_syntax" not in loaded and "lark" not in loaded
