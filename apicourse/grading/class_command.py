@@ -195,7 +195,8 @@ def _autograde(config: Any, course: Path, students: list[str], workers: int | No
 
 def _class_config(course: Path, timeout: int | None, hidden: Sequence[Path] | None, db_url: str | None = None) -> Any:
     """The course's own nbgrader configuration, hardened (:func:`~apicourse.grading.preprocessors.harden`);
-    sandboxed unless ``hidden`` is None."""
+    sandboxed unless ``hidden`` is None, each kernel then forked from one zygote per process
+    (:mod:`~apicourse.grading.zygote_kernel`: a worker grades one notebook after another)."""
     from traitlets.config.loader import PyFileConfigLoader
 
     from apicourse.grading.preprocessors import harden
@@ -207,7 +208,7 @@ def _class_config(course: Path, timeout: int | None, hidden: Sequence[Path] | No
     config.NbGraderAPI.log_level = "ERROR"
     if timeout is not None:
         config.Execute.timeout = int(timeout)
-    return harden(config, sandbox=hidden is not None, hidden=hidden or ())
+    return harden(config, sandbox=hidden is not None, hidden=hidden or (), forked=hidden is not None)
 
 
 def _autograde_share(course: Path, students: Sequence[str], timeout: int | None,

@@ -42,6 +42,7 @@ from apicourse.grading.questions import _ANSWER_MARK
 from apicourse.grading.sandbox import sandbox_fingerprint
 from apicourse.grading.sandbox_kernel import SandboxedKernelManager
 from apicourse.grading.slots import grading_slot
+from apicourse.grading.zygote_kernel import ForkedKernelManager
 
 
 
@@ -53,13 +54,15 @@ class GuardedExecute(Execute):
     run in :class:`~apicourse.grading.sandbox_kernel.SandboxedKernelManager`."""
 
     sandboxed = Bool(False, help="run each kernel in the bubblewrap sandbox").tag(config=True)
+    forked = Bool(False, help="with sandboxed: fork each kernel from one zygote in a long-lived sandbox "
+                              "(grade-class workers: see apicourse.grading.zygote_kernel)").tag(config=True)
     spare_kernel = Bool(False, help="take a kernel started beforehand, and start the next one afterwards "
                                     "(self-grading: see apicourse.grading.spare_kernel)").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.sandboxed:  # nbgrader's Execute passes its kernel manager as an argument: config cannot set it
-            self.kernel_manager_class = SandboxedKernelManager
+            self.kernel_manager_class = ForkedKernelManager if self.forked else SandboxedKernelManager
 
     def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> tuple[Any, Any]:
         with grading_slot():  # at most one grading kernel per CPU on the machine: the others wait their turn
@@ -199,11 +202,14 @@ class RepairCells(NbGraderPreprocessor):
         return meta
 
 
-def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = (), spare: bool = False) -> Any:
+def harden(config: Any, *, sandbox: bool, hidden: Iterable[Path] = (), spare: bool = False,
+           forked: bool = False) -> Any:
     """Put the grader's steps into an nbgrader ``config`` (returned): :class:`GuardedExecute`,
     :class:`CappedOutput`, and with ``sandbox`` every kernel in bubblewrap, ``hidden`` masked; with ``spare``
-    a kernel started beforehand is used, and the next one started afterwards (self-grading)."""
+    a kernel started beforehand is used, and the next one started afterwards (self-grading); with ``forked``
+    (and ``sandbox``) kernels are forked from one zygote per process (grade-class workers)."""
     config.GuardedExecute.spare_kernel = spare
+    config.GuardedExecute.forked = forked
     sanitize = list(config.Autograde.get("sanitize_preprocessors") or
                     [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata])
     if RepairCells not in sanitize:  # first: nbgrader's own steps raise on broken metadata

@@ -10,8 +10,9 @@ that kernel runs inside ``bwrap`` (Debian's ``bubblewrap``) with:
   empty ``/tmp`` — never the course folder, the gradebook, the ledger, ``source/``, other submissions, the
   grader's cache or the course's ``.env``, which are not even visible (:func:`protected_paths`);
 - no network (its own, empty network namespace; the grader talks to it over Unix sockets in a folder it
-  shares), its own process, IPC and host-name namespaces, no environment variables but a few harmless ones
-  (no API key, no database URL), and it dies with the grader.
+  shares), its own process, IPC and host-name namespaces, no capabilities (even when the grader runs as
+  root), no environment variables but a few harmless ones (no API key, no database URL), and it dies with
+  the grader.
 
 Where the machine forbids user namespaces (some containers, Binder) the sandbox is unavailable;
 :func:`sandbox_status` says so in a sentence and the grader reports it (``grade-class --require-sandbox``
@@ -164,24 +165,34 @@ def sandbox_fingerprint(hidden: Iterable[Path]) -> tuple[str, ...]:
     return (*binds, *_masks(hidden, bound))
 
 
-def bwrap_command(command: Sequence[str], *, run_dir: Path, workdir: Path, hidden: Iterable[Path],
-                  env: dict[str, str] | None = None) -> list[str]:
-    """``command`` wrapped in ``bwrap``: read-only system and Python, ``run_dir`` writable (the kernel's
-    sockets and ``workdir``, its working folder), an empty ``/tmp``, no network, ``hidden`` masked."""
-    hidden = [Path(h) for h in hidden]
-    binds, bound = _read_only_binds(hidden)
-    # the empty /tmp first: Python or the course may live under /tmp (a CI checkout), and bind on top of it
-    options = [_bwrap() or "bwrap", "--unshare-all", "--die-with-parent", "--proc", "/proc", "--dev", "/dev",
-               "--tmpfs", "/tmp", *binds, "--bind", str(run_dir), str(run_dir)]
-    options += _masks(hidden, bound)
+def kernel_env(env: dict[str, str] | None, workdir: Path) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel: from ``env`` only what is harmless, nothing secret.
+
+    >>> sorted(kernel_env({"OPENAI_API_KEY": "sk-x", "TZ": "UTC"}, Path("/w")))[:3]
+    ['HOME', 'JPY_PARENT_PID', 'LANG']
+    """
     package_parent = Path(apicourse.__file__).resolve().parent.parent
     passed = {k: v for k, v in (env or {}).items() if k in _PASSED_ENV or k.startswith("JPY_")}
     # JPY_PARENT_PID=1: the kernel does not watch a parent it cannot see (bwrap --die-with-parent does that)
-    settings = {**passed, "JPY_PARENT_PID": "1", "HOME": str(workdir), "TMPDIR": "/tmp",
-                "PYTHONPATH": str(package_parent),
-                "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-                "PYTHONDONTWRITEBYTECODE": "1", "LANG": passed.get("LANG", "C.UTF-8")}
+    return {**passed, "JPY_PARENT_PID": "1", "HOME": str(workdir), "TMPDIR": "/tmp",
+            "PYTHONPATH": str(package_parent),
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "PYTHONDONTWRITEBYTECODE": "1", "LANG": passed.get("LANG", "C.UTF-8")}
+
+
+def bwrap_command(command: Sequence[str], *, run_dir: Path, workdir: Path, hidden: Iterable[Path],
+                  env: dict[str, str] | None = None) -> list[str]:
+    """``command`` wrapped in ``bwrap``: read-only system and Python, ``run_dir`` writable (the kernel's
+    sockets and ``workdir``, its working folder), an empty ``/tmp``, no network, no capabilities, ``hidden``
+    masked."""
+    hidden = [Path(h) for h in hidden]
+    binds, bound = _read_only_binds(hidden)
+    # --cap-drop ALL: run by root (a container, a hub's grader), bwrap would leave the sandbox every capability
+    # the empty /tmp first: Python or the course may live under /tmp (a CI checkout), and bind on top of it
+    options = [_bwrap() or "bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--proc", "/proc",
+               "--dev", "/dev", "--tmpfs", "/tmp", *binds, "--bind", str(run_dir), str(run_dir)]
+    options += _masks(hidden, bound)
     options.append("--clearenv")
-    for key, value in settings.items():
+    for key, value in kernel_env(env, workdir).items():
         options += ["--setenv", key, value]
     return [*options, "--chdir", str(workdir), "--", *command]

@@ -26,16 +26,25 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._run_dir = Path(tempfile.mkdtemp(prefix="acsb-"))  # short: Unix socket paths are limited
+        self._run_dir = self._new_run_dir()
         self.transport = "ipc"
         self.connection_file = str(self._run_dir / "kernel.json")
         self.ip = str(self._run_dir / "k")
 
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+    def _new_run_dir(self) -> Path:
+        """The kernel's own folder: its connection file, its sockets, its working folder."""
+        return Path(tempfile.mkdtemp(prefix="acsb-"))  # short: Unix socket paths are limited
+
+    def _work_folder(self, kw: dict[str, Any]) -> Path:
+        """The kernel's working folder: a copy of the submission's folder (its notebook left out)."""
         work = self._run_dir / "work"
         if not work.exists():
             source = Path(kw.get("cwd") or os.getcwd())
             shutil.copytree(source, work, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
+        return work
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        work = self._work_folder(kw)
         kernel_cmd = bwrap_command(kernel_cmd, run_dir=self._run_dir, workdir=work,
                                    hidden=[Path(h) for h in self.hidden], env=kw.get("env"))
         kw["cwd"] = str(self._run_dir)
