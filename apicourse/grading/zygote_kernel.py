@@ -199,7 +199,8 @@ class ForkedKernelManager(SandboxedKernelManager):
         request = {"op": "start", "dir": str(self._run_dir), "cwd": str(work), "argv": arguments,
                    "env": kernel_env(kw.get("env"), work)}
         reply = zygote.ask(request, timeout=60)
-        if "pid" not in reply:
+        if "pid" not in reply:  # say, an earlier submission's fork bomb: end that sandbox, the next starts anew
+            zygote.stop()
             raise RuntimeError(f"the grading kernel could not start: {reply.get('error')}")
         assert self.provisioner is not None
         provisioner: Any = self.provisioner  # a LocalProvisioner: it drives the kernel through these two
