@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from grading_helpers import ALL, grade_class, new_course, notebook, submit
@@ -96,20 +98,26 @@ def test_what_a_submission_leaves_behind_is_gone_before_the_next_one_runs(tmp_pa
     assert "CapEff:\\t0000000000000000" in mess, mess  # no capabilities, even when the grader runs as root
 
 
-def test_a_submission_that_kills_the_zygote_costs_only_its_own_grade(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_submission_that_kills_the_zygote_costs_only_its_own_grade(tmp_path, workers):
     course = new_course(tmp_path)
     with (course / "nbgrader_config.py").open("a") as config:
         config.write("\nc.AnswerCheck.enabled = False\n")
     submit(course, "aaron", notebook(ALL))
     submit(course, "berta", notebook({**ALL, "Q1": KILLS_THE_ZYGOTE}))
     submit(course, "carla", notebook(ALL))
+    submit(course, "dora", notebook(ALL))
     url = f"sqlite:///{tmp_path / 'attempts.db'}"
-    run = grade_class(course, url, "--workers", "1", "--require-sandbox")
+    with tempfile.TemporaryDirectory(prefix="t-") as scratch:  # short: the kernels' socket paths lie under it
+        run = grade_class(course, url, "--workers", workers, "--require-sandbox", env={"TMPDIR": scratch})
+        # (the grading slots and the exchange keep folders there on purpose: shared by every grading)
+        left = sorted(p.name for p in Path(scratch).iterdir() if p.name.startswith(("acz-", "acsb-")))
     report = run.stdout + run.stderr
     assert run.returncode == 0, report
     rows = read_csv(course)
-    assert rows["aaron"]["best"] == "10" and rows["carla"]["best"] == "10", report
+    assert [rows[s]["best"] for s in ("aaron", "carla", "dora")] == ["10", "10", "10"], report
     assert rows["berta"]["attempts"] == "1" and float(rows["berta"]["best"]) < 10, report
+    assert left == [], f"the workers' sandboxes left {left}"  # every zygote stopped, its folder removed
 
 
 def test_the_zygote_refuses_to_run_outside_its_sandbox(tmp_path):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from apicourse import grading
 from apicourse.grading.certificates import export_certificate
-from apicourse.grading.class_command import _autograde_share, grade_class
+from apicourse.grading.class_command import grade_class
 from apicourse.grading.lms import LMS_FILES
 from apicourse.grading.self_grading import grade_notebook, learner_name, record
 
@@ -32,12 +31,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     cls.add_argument("--workers", type=int, help="nbgrader processes sharing the class (default: 2 per CPU core)")
     cls.add_argument("--require-sandbox", action="store_true",
                      help="refuse to grade unless each submission can run in the bubblewrap sandbox")
-    share = commands.add_parser("autograde-share")  # internal: one worker of grade-class
-    share.add_argument("--course", required=True)
-    share.add_argument("--timeout", type=int)
-    share.add_argument("--sandbox", action="store_true")
-    share.add_argument("--hide", action="append", default=[])
-    share.add_argument("students", nargs="+")
     one = commands.add_parser("grade", help="grade one notebook and record the attempt")
     one.add_argument("notebook")
     one.add_argument("--learner")
@@ -54,9 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.require_sandbox and not report.sandbox.startswith("Submissions ran sandboxed"):
             return 2
         return 1 if report.tampered or any(p.startswith("nbgrader") for p in report.problems) else 0
-    if args.command == "autograde-share":
-        hidden = [Path(h) for h in args.hide] if args.sandbox else None
-        return _autograde_share(Path(args.course), args.students, args.timeout, hidden)
     if args.command == "grade":
         result = grade_notebook(args.notebook)
         result.learner = args.learner or learner_name()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -128,18 +127,48 @@ def _failure_reasons(log: str) -> dict[str, str]:
 def _autograde_in_parallel(course: Path, students: list[str], workers: int, timeout: int | None,
                            hidden: Sequence[Path] | None = None) -> dict[str, Any]:
     """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share); with
-    ``hidden`` (a list, maybe empty) their kernels run sandboxed, those paths masked."""
+    ``hidden`` (a list, maybe empty) their kernels run sandboxed, those paths masked.
+
+    The workers are forked from this process, which has imported nbgrader already: a worker started as a new
+    Python would spend two CPU-seconds importing it again."""
+    import multiprocessing
+    import tempfile
+
     shares = [students[i::workers] for i in range(workers)]
-    command = [sys.executable, "-m", "apicourse.grading", "autograde-share", "--course", str(course)]
-    if timeout is not None:
-        command += ["--timeout", str(timeout)]
-    if hidden is not None:
-        command += ["--sandbox", *[f"--hide={h}" for h in hidden]]
-    env = {**os.environ, **_with_venv_on_path()}
-    runs = [subprocess.Popen([*command, *share], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True) for share in shares]
-    logs = [run.communicate()[0] for run in runs]
-    return {"success": all(run.returncode == 0 for run in runs), "log": "\n".join(logs)}
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory(prefix="apicourse-workers-") as folder:
+        logs = [Path(folder) / f"worker-{i}.log" for i in range(workers)]
+        runs = [context.Process(target=_worker, args=(course, share, timeout, hidden, log), daemon=True)
+                for share, log in zip(shares, logs)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+        text = "\n".join(log.read_text(errors="replace") if log.exists() else "" for log in logs)
+    return {"success": all(run.exitcode == 0 for run in runs), "log": text}
+
+
+def _worker(course: Path, students: Sequence[str], timeout: int | None, hidden: Sequence[Path] | None,
+            log: Path) -> None:
+    """One forked worker: its output (nbgrader's log) goes to ``log``, its exit status says if all went well."""
+    with log.open("w") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        os.environ.update(_with_venv_on_path())  # nbgrader runs alembic when it creates a gradebook
+        try:
+            code = _autograde_share(course, students, timeout, hidden)
+        except Exception:  # noqa: BLE001 - reported as nbgrader's own errors are: in the log
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        finally:
+            from apicourse.grading.zygote_kernel import stop_shared
+
+            stop_shared()  # a forked process ends without atexit: stop the worker's sandbox and remove its folder
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(code)
 
 
 def _retry_alone(
@@ -213,7 +242,8 @@ def _class_config(course: Path, timeout: int | None, hidden: Sequence[Path] | No
 
 def _autograde_share(course: Path, students: Sequence[str], timeout: int | None,
                      hidden: Sequence[Path] | None = None) -> int:
-    """One worker of :func:`_autograde_in_parallel`: nbgrader autograde over these students only."""
+    """One worker of :func:`_autograde_in_parallel`: nbgrader autograde over these students only (its log
+    printed)."""
     from nbgrader.apps import NbGraderAPI
 
     # several processes write one SQLite gradebook: wait for each other instead of failing at once
@@ -252,7 +282,7 @@ def grade_class(
     ``<course>/grades.csv``, and ``lms`` ("canvas", "moodle") adds the gradebook file each LMS imports.
     Running it again on unchanged submissions records nothing new and runs none of them again (``unchanged``).
     ``workers`` nbgrader processes share the class (default: two per CPU core, at least 8 notebooks each:
-    a worker spends much of its time waiting for its kernels to start, so two per core keep the CPUs busy).
+    a worker waits while its kernel runs the cells, so two per core keep the CPUs busy).
     A notebook nbgrader could not grade gets one more run, alone; if that fails too it is graded by
     :func:`grade_notebook` (no gradebook entry, no feedback file). ``problems`` names each such student.
 

@@ -131,9 +131,22 @@ def shared(hidden: Sequence[str | Path]) -> Zygote | None:
 
 
 @atexit.register
-def _stop_shared() -> None:
+def stop_shared() -> None:
+    """Stop this process's zygote, if it has one (done when Python exits; a forked worker, which ends without
+    running ``atexit``, calls it itself)."""
+    global _ZYGOTE
     if _ZYGOTE is not None:
         _ZYGOTE.stop()
+        _ZYGOTE = None
+
+
+def _forget_after_fork() -> None:
+    """A forked process (a grade-class worker) starts its own zygote: its parent's is not its to use or stop."""
+    global _ZYGOTE
+    _ZYGOTE = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class ForkedKernel:
