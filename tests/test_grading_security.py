@@ -29,16 +29,19 @@ from apicourse.ledger import Ledger
 pytestmark = pytest.mark.slow
 SIX = {"Q1": "solution", "Q2": "solution", "Q3": "solution"}
 
-HOSTILE = '''# ANSWER Q1
-import os, pathlib, socket, sqlite3
-
+TRY = '''
 def _try(what, action):
     try:
         action()
         print("ESCAPED:", what)
     except Exception as error:
         print("blocked:", what, type(error).__name__)
+'''
+"""Answer code that tries something and prints whether it was blocked (a test then looks for "ESCAPED")."""
 
+HOSTILE = '''# ANSWER Q1
+import os, pathlib, socket, sqlite3
+''' + TRY + '''
 found = [p / name for p in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]
          for name in ("gradebook.db", "attempts.db") if (p / name).exists()]
 print("found by walking up:", [str(p) for p in found])

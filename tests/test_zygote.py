@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from grading_helpers import ALL, grade_class, new_course, notebook, submit
-from test_grading_security import outputs, read_csv
+from test_grading_security import TRY, outputs, read_csv
 
 from apicourse.grading.sandbox import sandbox_status
 
@@ -45,14 +45,7 @@ if os.fork() == 0:  # a daemon that outlives this kernel, then kills the next ke
                         pass
             time.sleep(0.01)
     os._exit(0)
-
-def _try(what, action):
-    try:
-        action()
-        print("ESCAPED:", what)
-    except Exception as error:
-        print("blocked:", what, type(error).__name__)
-
+''' + TRY + '''
 _try("read the zygote's memory", lambda: open(f"/proc/{os.getppid()}/mem", "rb").read(1))
 _try("open the zygote's command pipe", lambda: open(f"/proc/{os.getppid()}/fd/0", "rb"))
 _try("read the zygote's environment", lambda: open(f"/proc/{os.getppid()}/environ", "rb").read(1))
