@@ -126,3 +126,17 @@ def test_the_server_and_the_grader_do_not_build_iri_parsers(tmp_path: Path):
     loaded = loaded_after("import jupyter_events.validators, nbgrader.apps", tmp_path)
     assert "jsonschema" in loaded  # the imports above really do reach jsonschema's format checkers
     assert "rfc3987_syntax" not in loaded and "lark" not in loaded
+
+
+def test_the_quizs_certificate_cell_with_nothing_to_import_stays_light(tmp_path: Path):
+    # most sessions run the quiz's import_certificate() cell with no certificate.json: the ledger (SQLAlchemy,
+    # about 17 MB) is not loaded for that, in a kernel that stays open while the learner answers
+    release = json.loads((paths.QUIZ / "release" / "module_assessment" / "module_assessment.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in release["cells"]
+                if c["cell_type"] == "code" and "import_certificate()" in "".join(c["source"]))
+    loaded = loaded_after(
+        cell.replace("import_certificate()", "result = import_certificate()")
+        + '\nassert not result.imported and "There is no certificate.json" in result.message, result\n',
+        tmp_path,
+    )
+    assert "sqlalchemy" not in loaded
