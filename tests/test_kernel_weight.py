@@ -164,9 +164,10 @@ def test_replay_begins_with_the_first_http_import(tmp_path: Path, library: str):
             text = reply.choices[0].message.content
             """,
         "requests": """
-            import requests
+            import os, requests
+            key = os.environ["OPENAI_API_KEY"]  # replay's placeholder, set by start()
             answer = requests.post("https://api.openai.com/v1/chat/completions", timeout=10,
-                                   headers={"Authorization": "Bearer sk-replay-placeholder"},
+                                   headers={"Authorization": f"Bearer {key}"},
                                    json={"model": "gpt-4.1", "messages": [{"role": "user", "content": "Hello?"}]})
             text = answer.json()["choices"][0]["message"]["content"]
             """,
