@@ -15,7 +15,8 @@ course plumbing        ``replay`` (live / replay / record), ``paths``, ``models`
                        ``standin/`` (the local server the shipped cassettes were recorded against),
                        ``pacing`` (replayed streams arrive at a readable pace), ``guard`` (nothing
                        leaves 127.0.0.1 in the tests), ``secrets`` (the key scanner), ``colab`` (a
-                       lesson's first cell on Google Colab)
+                       lesson's first cell on Google Colab), ``missing_recording`` (replay's error),
+                       ``kernel`` (the learner's Jupyter kernel, without the debugger)
 lessons 01–04          ``practice`` (the practice API), ``widgets`` (request builder, backoff
                        timeline), ``backoff`` (delays, jitter, Retry-After), ``exercises`` (checks)
 lessons 05–07          ``live_errors`` (what a live 401/402/404/429/5xx/529 means and its fix)

@@ -10,7 +10,9 @@ Each lesson's first code cell is::
   nothing leaves the machine; a call with no recording (a changed prompt) is answered by the offline
   stand-in, labelled as such (:mod:`apicourse.sandbox`; ``APICOURSE_STRICT_REPLAY=1`` makes it fail
   instead). Placeholder keys are set so the SDKs construct, retry waits are zero, Hugging Face
-  telemetry is off.
+  telemetry is off. The cassette is entered when the lesson first imports ``requests`` or an SDK (at
+  once if one is loaded already): a lesson that sends nothing never loads vcrpy and the HTTP
+  libraries it patches (about 13 MB in each such kernel).
 * **record** – only under ``python -m apicourse.record``: calls go out and are written, scrubbed,
   to the cassette.
 
@@ -27,12 +29,13 @@ import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from vcr.errors import CannotOverwriteExistingCassetteException
-
 from apicourse import paths
+
+if TYPE_CHECKING:
+    from apicourse.missing_recording import MissingRecording
 
 FORCE_REPLAY_VAR = "APICOURSE_FORCE_REPLAY"
 """Set to 1 to replay every provider, keys or not."""
@@ -143,40 +146,6 @@ def provider_modes(environ: Mapping[str, str] | None = None) -> dict[str, Mode]:
     return modes
 
 
-class MissingRecording(CannotOverwriteExistingCassetteException):
-    """A request in replay mode that the notebook's cassette has no answer for.
-
-    Raised in place of vcrpy's ``CannotOverwriteExistingCassetteException`` (it is a subclass of it,
-    so code that catches vcrpy's error still works), with a message that says which notebook,
-    which cassette and which request, and the two ways to fix it.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.cassette = kwargs.get("cassette")
-        self.failed_request = kwargs.get("failed_request")
-        reason = ""
-        if self.cassette is not None and self.failed_request is not None:
-            try:
-                from vcr.errors import _message, _reason  # vcrpy's own diagnosis of the mismatch
-
-                similar = self.cassette.find_requests_with_most_matches(self.failed_request)
-                reason = _message(self.cassette, self.failed_request, similar, _reason(self.cassette, similar))
-            except Exception:  # the diagnosis is a bonus; never hide the main message
-                reason = ""
-        self.similar_requests = []
-        self.reason = "no_match"
-        Exception.__init__(self, missing_recording_message(self.cassette, self.failed_request, reason))
-
-
-def _install_missing_recording_error() -> None:
-    """Make vcrpy raise :class:`MissingRecording` (a subclass of its own error)."""
-    import vcr.stubs
-    import vcr.stubs.httpx_stubs
-
-    vcr.stubs.CannotOverwriteExistingCassetteException = MissingRecording  # type: ignore[attr-defined]
-    vcr.stubs.httpx_stubs.CannotOverwriteExistingCassetteException = MissingRecording  # type: ignore[attr-defined]
-
-
 def missing_recording_message(cassette: Any, request: Any, detail: str = "") -> str:
     """The text a learner sees when replay has no answer for a request."""
     cassette_path = Path(getattr(cassette, "_path", "") or "?")
@@ -231,9 +200,12 @@ def find_missing_recording(error: BaseException | None) -> MissingRecording | No
     Anthropic's SDK wraps transport errors in ``APIConnectionError``; the real cause stays in
     ``__cause__``, and this finds it.
     """
+    module = sys.modules.get("apicourse.missing_recording")
+    if module is None:  # no replay has begun in this process: nothing can have raised one
+        return None
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, MissingRecording):
+        if isinstance(error, module.MissingRecording):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
@@ -249,6 +221,7 @@ class Session:
     cassette_file: Path
     _context: Any = field(default=None, repr=False)
     _cassette: Any = field(default=None, repr=False)
+    _pending: bool = field(default=False, repr=False)  # replay begins with the first HTTP library imported
 
     def mode(self, provider: str) -> Mode:
         """The mode of one provider: ``course.mode("openai")``."""
@@ -331,6 +304,7 @@ class Session:
     def stop(self) -> None:
         """Close the cassette (in record mode this writes it). Safe to call twice."""
         global _SESSION
+        self._pending = False
         if self._context is not None:
             self._context.__exit__(None, None, None)
             self._context = None
@@ -381,25 +355,61 @@ def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quie
         if os.environ.get(STANDIN_VAR):
             _redirect_to_standin(os.environ[STANDIN_VAR])
         session._context = _recorder(cassette_file)
-    elif session.replaying:
-        live_hosts = [h for p in PROVIDERS if modes[p.name] is Mode.LIVE for h in p.hosts]
-        session._context = _replayer(cassette_file, ignore_hosts=live_hosts)
-        from apicourse import pacing, sandbox
-
-        sandbox.install(notebook)  # an unrecorded call gets the offline stand-in's labelled answer
-
-        pacing.install()  # replayed streams arrive event by event (APICOURSE_STREAM_DELAY=0: at once)
-    if session._context is not None:
         session._cassette = session._context.__enter__()
-        if any(m is Mode.RECORD for m in modes.values()):
-            # provenance, written into the cassette: never mistake a stand-in recording for a live one
-            source = "local stand-in (apicourse/standin)" if os.environ.get(STANDIN_VAR) else "live provider APIs"
-            session._cassette.get_metadata(RECORDED_AGAINST, source)
+        # provenance, written into the cassette: never mistake a stand-in recording for a live one
+        source = "local stand-in (apicourse/standin)" if os.environ.get(STANDIN_VAR) else "live provider APIs"
+        session._cassette.get_metadata(RECORDED_AGAINST, source)
     _SESSION = session
+    if session.replaying and session._context is None:
+        session._pending = True
+        _begin_replay_on_first_http_import()
     _install_notebook_error_display()
     if not quiet:
         _show(session)
     return session
+
+
+HTTP_LIBRARIES = ("requests", "urllib3", "httpx", "httpx2", "openai", "anthropic", "huggingface_hub")
+"""Replay begins at once if one of these is loaded, else with the first import of :data:`BEGIN_ON`."""
+BEGIN_ON = ("requests", "openai", "anthropic", "huggingface_hub")
+"""What a lesson imports to send anything: replay begins right after the first of them has loaded (never
+halfway through another import that vcrpy would then find half-done, as urllib3 within requests)."""
+
+
+def _begin_replay_on_first_http_import() -> None:
+    """Begin the current session's replay now if an HTTP library is loaded, else when the first one is.
+
+    vcrpy imports every HTTP library it patches (about 13 MB in a kernel): a lesson that sends nothing
+    (00, 10) never pays for them.
+    """
+    if any(name in sys.modules for name in HTTP_LIBRARIES):
+        _begin_replay()
+        return
+    for name in BEGIN_ON:
+        _after_import(name, lambda module: _begin_replay())
+
+
+def _begin_replay() -> None:
+    """Enter the current session's cassette (once): recorded answers, the stand-in, paced streams."""
+    session = _SESSION
+    if session is None or not session._pending:
+        return
+    session._pending = False
+    live_hosts = [h for p in PROVIDERS if session.modes[p.name] is Mode.LIVE for h in p.hosts]
+    session._context = _replayer(session.cassette_file, ignore_hosts=live_hosts)
+    from apicourse import pacing, sandbox
+
+    sandbox.install(session.notebook)  # an unrecorded call gets the offline stand-in's labelled answer
+    pacing.install()  # replayed streams arrive event by event (APICOURSE_STREAM_DELAY=0: at once)
+    session._cassette = session._context.__enter__()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MissingRecording":  # its own module: importing vcrpy costs every HTTP library it patches
+        from apicourse.missing_recording import MissingRecording
+
+        return MissingRecording
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _show(session: Session) -> None:
@@ -418,7 +428,9 @@ def _show(session: Session) -> None:
 def _vcr(cassette_file: Path, **options: Any) -> Any:
     import vcr
 
-    _install_missing_recording_error()
+    from apicourse import missing_recording
+
+    missing_recording.install()
     return vcr.VCR(
         cassette_library_dir=str(cassette_file.parent),
         match_on=MATCH_ON,

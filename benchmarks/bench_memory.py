@@ -134,15 +134,9 @@ def run_cells(connection: Path, notebook: Path, skip_last: bool = False) -> tupl
     client.load_connection_file(str(connection))
     client.start_channels(hb=False)  # the server watches the heartbeat; a second watcher only misreads a busy start
     try:
-        deadline = time.monotonic() + 120
-        while True:  # the kernel is up once it answers kernel_info
-            client.kernel_info()
-            try:
-                client.get_shell_msg(timeout=5)
-                break
-            except Exception:  # noqa: BLE001 - queue.Empty: not up yet
-                if time.monotonic() > deadline:
-                    raise
+        # up once it answers kernel_info AND this client's IOPub subscription is through: a kernel that is
+        # already up answers at once, and outputs published before the subscription joins are lost for good
+        client.wait_for_ready(timeout=120)
         cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
         if skip_last:
             cells = cells[:-1]

@@ -5,6 +5,7 @@ Read by the README's launch command (``jupyter lab --config=jupyter-config/learn
 instead (see quiz/README.md); nothing here changes the Python environment.
 """
 
+import os
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
@@ -28,3 +29,10 @@ c.ServerApp.jpserver_extensions.update(
 c.LabApp.app_settings_dir = str(HERE / "learner-lab")
 # the whole course is served (the lessons link to the quiz), wherever the command is started from
 c.ServerApp.root_dir = str(HERE.parent)
+# Kernels without ipykernel's debugger (about 8 MB less in each open lesson's kernel; the course never uses
+# it): the learner's kernel spec `python3` (learner-data/kernels/, started by `python -m apicourse.kernel`)
+# comes before the installed one. Jupyter finds kernel specs through JUPYTER_PATH, read when the server's
+# kernel spec manager starts (after this file), and kernels inherit it (the quiz's grading kernels too).
+LEARNER_DATA = str(HERE / "learner-data")
+if LEARNER_DATA not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [LEARNER_DATA, os.environ.get("JUPYTER_PATH")]))

@@ -126,3 +126,56 @@ def test_the_server_and_the_grader_do_not_build_iri_parsers(tmp_path: Path):
     loaded = loaded_after("import jupyter_events.validators, nbgrader.apps", tmp_path)
     assert "jsonschema" in loaded  # the imports above really do reach jsonschema's format checkers
     assert "rfc3987_syntax" not in loaded and "lark" not in loaded
+
+
+def test_the_quizs_certificate_cell_with_nothing_to_import_stays_light(tmp_path: Path):
+    # most sessions run the quiz's import_certificate() cell with no certificate.json: the ledger (SQLAlchemy,
+    # about 17 MB) is not loaded for that, in a kernel that stays open while the learner answers
+    release = json.loads((paths.QUIZ / "release" / "module_assessment" / "module_assessment.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in release["cells"]
+                if c["cell_type"] == "code" and "import_certificate()" in "".join(c["source"]))
+    loaded = loaded_after(
+        cell.replace("import_certificate()", "result = import_certificate()")
+        + '\nassert not result.imported and "There is no certificate.json" in result.message, result\n',
+        tmp_path,
+    )
+    assert "sqlalchemy" not in loaded
+
+
+HTTP = ("vcr", "requests", "urllib3", "httpx", "httpx2", "yaml")
+"""vcrpy and the HTTP libraries it imports to patch them: about 13 MB in a kernel that sends nothing."""
+
+
+@pytest.mark.parametrize("notebook", ["00_start_here", "10_key_takeaways"])
+def test_a_lesson_that_sends_nothing_loads_no_replay_machinery(tmp_path: Path, notebook: str):
+    loaded = loaded_after(f'import apicourse; print(apicourse.start("{notebook}"))', tmp_path)
+    assert not loaded.intersection(HTTP)
+
+
+@pytest.mark.parametrize("library", ["openai", "requests"])
+def test_replay_begins_with_the_first_http_import(tmp_path: Path, library: str):
+    # the other side of the lazy start: a call made after the banner, in the same cell as its import,
+    # is still answered offline (by the stand-in here: lesson 00 has no recordings), never sent out
+    call = {
+        "openai": """
+            import openai
+            reply = openai.OpenAI().chat.completions.create(
+                model="gpt-4.1", max_completion_tokens=50, messages=[{"role": "user", "content": "Hello?"}])
+            text = reply.choices[0].message.content
+            """,
+        "requests": """
+            import os, requests
+            key = os.environ["OPENAI_API_KEY"]  # replay's placeholder, set by start()
+            answer = requests.post("https://api.openai.com/v1/chat/completions", timeout=10,
+                                   headers={"Authorization": f"Bearer {key}"},
+                                   json={"model": "gpt-4.1", "messages": [{"role": "user", "content": "Hello?"}]})
+            text = answer.json()["choices"][0]["message"]["content"]
+            """,
+    }[library]
+    loaded = loaded_after(
+        'import apicourse; apicourse.start("00_start_here", quiet=True)\n'
+        + textwrap.dedent(call)
+        + 'assert text.startswith("[offline stand-in]"), text\n',
+        tmp_path,
+    )
+    assert "vcr" in loaded

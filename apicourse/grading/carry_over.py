@@ -82,8 +82,6 @@ def read_certificate(path: Path) -> dict[str, Any]:
 
     Raises :class:`CertificateRefused` with a sentence saying what is wrong.
     """
-    from apicourse.ledger import certificate_checksum
-
     name = path.name
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -99,6 +97,8 @@ def read_certificate(path: Path) -> dict[str, Any]:
     missing = [key for key, kind in _REQUIRED.items() if not isinstance(record.get(key), kind)]
     if missing:
         raise CertificateRefused(f"{name} is not a whole certificate: {', '.join(missing)} missing or wrong.")
+    from apicourse.ledger import certificate_checksum  # here: the ledger brings SQLAlchemy (~17 MB)
+
     if record["checksum"] != certificate_checksum(record):
         raise CertificateRefused(
             f"{name} was changed or damaged after it was exported (its checksum does not match): nothing imported."
@@ -127,13 +127,15 @@ def import_certificate(
     >>> import_certificate(folder / "certificate.json", ledger=f"sqlite:///{folder / 'l.db'}").imported
     False
     """
-    from apicourse.ledger import IMPORTED, Ledger, LedgerError, NewAttempt
-
     who = learner or learner_name()
     try:
         record = read_certificate(Path(path))
     except CertificateRefused as refused:
         return CarriedOver(False, str(refused), refused=True)
+    # only now: the ledger brings SQLAlchemy (about 17 MB), and the quiz runs this cell with no certificate
+    # to import in most sessions, its kernel then open next to every lesson
+    from apicourse.ledger import IMPORTED, Ledger, LedgerError, NewAttempt
+
     if record["learner"] != who:
         return CarriedOver(
             False,

@@ -39,21 +39,13 @@ class _WarmUp(threading.Thread):
                 env={**os.environ, **_with_venv_on_path()},
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-        with contextlib.suppress(Exception):  # what the first grading would otherwise pay for, in the kernel
-            import jupyter_client.manager  # noqa: F401
-            import nbclient  # noqa: F401
-            import nbformat  # noqa: F401
-            import nbgrader.api
-            import nbgrader.apps
-            import nbgrader.preprocessors  # noqa: F401
-            from sqlalchemy.orm import configure_mappers
-
-            import apicourse.grading.preprocessors  # noqa: F401
-            import apicourse.grading.sandbox_kernel  # noqa: F401
-            import apicourse.ledger  # noqa: F401
+        # nbgrader itself (with SQLAlchemy, nbconvert and Jupyter Server's handlers: about 60 MB) is NOT
+        # imported here: the quiz's kernel stays open while the learner answers, next to every open lesson,
+        # so the first grading pays for that import (about 2 s) instead. Only the sandbox probe (under 1 MB)
+        # is done ahead.
+        with contextlib.suppress(Exception):
             from apicourse.grading.sandbox import sandbox_status
 
-            configure_mappers()  # the gradebook's and the ledger's ORM classes, set up once
             sandbox_status()  # the sandbox probe (it starts one sandbox), cached for the process
         if preparing is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -71,10 +63,11 @@ _WARM_UP: _WarmUp | None = None
 def warm_up() -> threading.Thread | None:
     """Get the grader ready in the background while the learner answers; returns at once.
 
-    The quiz's first code cell calls it. Loading nbgrader takes a few seconds, and so does preparing the
-    gradebook the first time on a machine (every time on Binder); done here, in a thread of its own and a
-    separate process, the grading cell at the end answers in about a second. Calling it again does
-    nothing; inside nbgrader's own run of the notebook it does nothing at all::
+    The quiz's first code cell calls it. Preparing the gradebook takes a few seconds the first time on a
+    machine (every time on Binder); done here, in a separate short-lived process, the grading cell at the end
+    does not wait for it. nbgrader is not loaded into the learner's kernel ahead of time (about 60 MB held
+    while the learner answers, next to every open lesson): the first grading loads it. Calling it again
+    does nothing; inside nbgrader's own run of the notebook it does nothing at all::
 
         >>> from apicourse.grading import warm_up
         >>> warm_up()  # doctest: +SKIP

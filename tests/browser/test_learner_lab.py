@@ -4,9 +4,10 @@ Two real JupyterLabs over a copy of the repository, opened in headless Chromium:
 
 * started with the README's launch command (its arguments, as a learner types them): the menu bar has no
   *Nbgrader* menu, the right sidebar no *Create Assignment*, the notebook toolbar no *Validate*, and the
-  formgrader's URL does not exist — while the start notebook opens and runs;
+  formgrader's URL does not exist, the notebook's debugger button is off (the learner's kernel has no
+  debugger) — while the start notebook opens and runs;
 * started with the instructor's command the README documents (``--config=jupyter-config/instructor.py``):
-  all of them are back, and the formgrader lists the quiz.
+  all of them are back, the debugger too, and the formgrader lists the quiz.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 60_000
 QUIET = '{"fetchNews": "false", "checkForUpdates": false}'  # no news pop-up over the page
 CREATE_ASSIGNMENT_TAB = '.jp-SideBar [data-id="nbgrader-create_assignemnt"]'  # nbgrader's own (misspelt) id
+DEBUGGER_BUTTON = ".jp-NotebookPanel-toolbar .jp-DebuggerBugButton"  # enabled only if the kernel offers a debugger
 
 
 def readme_jupyter_args(after: str) -> list[str]:
@@ -78,6 +81,14 @@ def _open_start_notebook(chromium: Any, jupyter: RunningJupyter) -> Any:
     return page
 
 
+def _kernel_idle(jupyter: RunningJupyter) -> None:
+    """Wait until the notebook's kernel is up and idle (it has answered JupyterLab's kernel_info)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(k["execution_state"] == "idle" for k in jupyter.get_json("/api/kernels")):
+        assert time.monotonic() < deadline, "the notebook's kernel never became idle"
+        time.sleep(0.25)
+
+
 def _menus(page: Any) -> list[str]:
     return [t.strip() for t in page.locator(".lm-MenuBar-item").all_inner_texts()]
 
@@ -92,11 +103,16 @@ def test_a_learner_sees_the_course_and_no_instructor_tools(chromium: Any, learne
     assert "nbgrader" not in learner_lab.log().lower()
     # and the course itself is all there: the start notebook opened from the launch command's folder
     assert page.locator(".jp-Notebook", has_text="00 · Start here").count() == 1
+    # its kernel comes without ipykernel's debugger (8 MB less in every open lesson): the button stays off
+    _kernel_idle(learner_lab)
+    page.wait_for_timeout(1500)  # JupyterLab has read the kernel's answer by now
+    assert page.locator(DEBUGGER_BUTTON).first.get_attribute("aria-disabled") == "true"
 
 
 def test_the_instructor_command_brings_the_tools_back(chromium: Any, instructor_lab: RunningJupyter) -> None:
     page = _open_start_notebook(chromium, instructor_lab)
     assert "Nbgrader" in _menus(page)
+    page.locator(f'{DEBUGGER_BUTTON}:not([aria-disabled="true"])').first.wait_for()  # ipykernel's debugger is back
     assert page.locator(CREATE_ASSIGNMENT_TAB).count() == 1
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Nbgrader$")).click()
     items = page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel").all_inner_texts()
