@@ -11,10 +11,11 @@ One module per concept; open the one a lesson names:
 
 =====================  ==========================================================================
 course plumbing        ``replay`` (live / replay / record), ``paths``, ``models`` (every model name),
-                       ``navigation`` (lesson links), ``record`` (re-record cassettes),
-                       ``standin/`` (the local server the shipped cassettes were recorded against),
-                       ``pacing`` (replayed streams arrive at a readable pace), ``guard`` (nothing
-                       leaves 127.0.0.1 in the tests), ``secrets`` (the key scanner), ``colab`` (a
+                       ``navigation`` (lesson links), ``record`` (re-record cassettes), ``recording``
+                       (what recording scrubs), ``standin/`` (the local server the shipped cassettes
+                       were recorded against), ``pacing`` (replayed streams arrive at a readable
+                       pace), ``guard`` (nothing leaves 127.0.0.1 in the tests, nor a lesson's first
+                       call before replay begins), ``secrets`` (the key scanner), ``colab`` (a
                        lesson's first cell on Google Colab), ``missing_recording`` (replay's error),
                        ``kernel`` (the learner's Jupyter kernel, without the debugger)
 lessons 01–04          ``practice`` (the practice API), ``widgets`` (request builder, backoff

@@ -19,7 +19,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 GUARD_LOG_VAR = "APICOURSE_GUARD_LOG"
@@ -85,6 +85,29 @@ def install(log: str | os.PathLike[str] | None = None) -> None:
     if not _installed:
         sys.addaudithook(_hook)
         _installed = True
+
+
+def watch(decide: Callable[[str], str | None]) -> None:
+    """Ask ``decide(host)`` about every connection and name lookup outside loopback from now on: it returns
+    None to let it through, or the sentence to refuse it with (:class:`OutsideConnection`). Replay uses it
+    (:mod:`apicourse.replay`) so that a lesson's first call cannot leave before replay has begun::
+
+        >>> watch(lambda host: None)  # a watcher that lets everything through
+    """
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "socket.getaddrinfo":
+            host = args[0]
+        elif event == "socket.connect" and getattr(args[0], "family", None) in (socket.AF_INET, socket.AF_INET6) \
+                and isinstance(args[1], tuple):
+            host = args[1][0]
+        else:
+            return
+        if not is_loopback(host):
+            refusal = decide(host.decode(errors="replace") if isinstance(host, bytes) else str(host))
+            if refusal is not None:
+                raise OutsideConnection(refusal)
+
+    sys.addaudithook(hook)
 
 
 def startup_code() -> str:

@@ -352,9 +352,11 @@ def start(notebook: str, *, env_file: str | os.PathLike[str] | None = None, quie
 
     session = Session(notebook=notebook, modes=modes, cassette_file=cassette_file)
     if any(m is Mode.RECORD for m in modes.values()):
+        from apicourse import recording
+
         if os.environ.get(STANDIN_VAR):
-            _redirect_to_standin(os.environ[STANDIN_VAR])
-        session._context = _recorder(cassette_file)
+            recording.redirect_to_standin(os.environ[STANDIN_VAR])
+        session._context = recording.recorder(cassette_file)
         session._cassette = session._context.__enter__()
         # provenance, written into the cassette: never mistake a stand-in recording for a live one
         source = "local stand-in (apicourse/standin)" if os.environ.get(STANDIN_VAR) else "live provider APIs"
@@ -387,6 +389,29 @@ def _begin_replay_on_first_http_import() -> None:
         return
     for name in BEGIN_ON:
         _after_import(name, lambda module: _begin_replay())
+    global _WATCHING
+    if not _WATCHING:  # urllib (always loaded) needs no import: its first call outside begins replay instead
+        from apicourse import guard
+
+        guard.watch(_first_call_outside)
+        _WATCHING = True
+
+
+_WATCHING = False
+
+
+def _first_call_outside(host: str) -> str | None:
+    """A call is about to leave the machine while replay waits for its first HTTP import: begin replay, and
+    stop this one call (its connection was opened before vcrpy could answer it) unless it is a live host."""
+    session = _SESSION
+    if session is None or not session._pending:
+        return None
+    _begin_replay()
+    if any(host == h or host.endswith("." + h) for p in PROVIDERS if session.modes[p.name] is Mode.LIVE
+           for h in p.hosts):
+        return None
+    return (f"apicourse: a call to {host} was stopped before it left the machine (no key: this lesson replays "
+            "its recordings). Replay is on now: run the cell again to get the recorded or stand-in answer.")
 
 
 def _begin_replay() -> None:
@@ -409,6 +434,10 @@ def __getattr__(name: str) -> Any:
         from apicourse.missing_recording import MissingRecording
 
         return MissingRecording
+    if name in ("scrub_request", "scrub_response", "standin_to_provider_url"):  # record mode's: its own module
+        from apicourse import recording
+
+        return getattr(recording, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -446,50 +475,6 @@ def _replayer(cassette_file: Path, ignore_hosts: list[str]) -> Any:
     )
 
 
-def _recorder(cassette_file: Path) -> Any:
-    standin = os.environ.get(STANDIN_VAR)
-    return _vcr(
-        cassette_file,
-        record_mode="all",
-        # the stand-in is on 127.0.0.1: vcrpy's localhost filter runs before ours, so with a stand-in
-        # scrub_request drops loopback requests itself, after restoring the provider URL
-        ignore_localhost=not standin,
-        before_record_request=lambda request: scrub_request(request, standin),
-        before_record_response=scrub_response,
-    ).use_cassette(cassette_file.name)
-
-
-def scrub_request(request: Any, standin_url: str | None = None) -> Any:
-    """Drop secret headers and, when recording against the stand-in, restore the provider URL.
-
-    Used as vcrpy's ``before_record_request``.
-    """
-    for name in list(request.headers):
-        if name.lower() in SCRUBBED_REQUEST_HEADERS:
-            del request.headers[name]
-    if standin_url:
-        request.uri = standin_to_provider_url(request.uri, standin_url)
-        if provider_for_host(urlsplit(request.uri).hostname or "") is None:
-            return None  # not a provider call (e.g. the practice API on 127.0.0.1): never recorded
-        for name in list(request.headers):
-            if name.lower() == "host":
-                del request.headers[name]
-    return request
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any] | None:
-    """Drop secret response headers; skip 429 and 5xx (the SDK retried; only its final answer is kept,
-    so replay never waits). Used as vcrpy's ``before_record_response``."""
-    status = int(response.get("status", {}).get("code", 200))
-    if status == 429 or status >= 500:
-        return None
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() in SCRUBBED_RESPONSE_HEADERS:
-            del headers[name]
-    return response
-
-
 def provider_to_standin_url(url: str, standin_url: str) -> str:
     """``https://api.openai.com/v1/models`` → ``http://127.0.0.1:8765/api.openai.com/v1/models``.
 
@@ -499,63 +484,6 @@ def provider_to_standin_url(url: str, standin_url: str) -> str:
     parts = urlsplit(url)
     query = f"?{parts.query}" if parts.query else ""
     return f"{standin_url.rstrip('/')}/{parts.hostname}{parts.path}{query}"
-
-
-def standin_to_provider_url(url: str, standin_url: str) -> str:
-    """The inverse of :func:`provider_to_standin_url` (other URLs pass unchanged).
-
-    >>> standin_to_provider_url("http://127.0.0.1:8765/api.openai.com/v1/models", "http://127.0.0.1:8765")
-    'https://api.openai.com/v1/models'
-    """
-    prefix = standin_url.rstrip("/") + "/"
-    if not url.startswith(prefix):
-        return url
-    return "https://" + url[len(prefix) :]
-
-
-def _redirect_to_standin(standin_url: str) -> None:
-    """Send every provider request to the local stand-in (record command only)."""
-    import httpx2
-
-    def rewrite(request: Any) -> None:
-        if provider_for_host(request.url.host) is not None:
-            new = httpx2.URL(provider_to_standin_url(str(request.url), standin_url))
-            request.url = new
-            request.headers["host"] = new.netloc.decode()
-
-    def wrap_sync(send: Callable[..., Any]) -> Callable[..., Any]:
-        def patched(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-            rewrite(request)
-            return send(self, request, *args, **kwargs)
-
-        return patched
-
-    def wrap_async(send: Callable[..., Any]) -> Callable[..., Any]:
-        async def patched(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-            rewrite(request)
-            return await send(self, request, *args, **kwargs)
-
-        return patched
-
-    if not getattr(httpx2.Client.send, "_apicourse_standin", False):
-        httpx2.Client.send = wrap_sync(httpx2.Client.send)  # type: ignore[method-assign]
-        httpx2.AsyncClient.send = wrap_async(httpx2.AsyncClient.send)  # type: ignore[method-assign]
-        httpx2.Client.send._apicourse_standin = True  # type: ignore[attr-defined]
-    try:
-        import requests
-    except ImportError:
-        return
-    if not getattr(requests.Session.send, "_apicourse_standin", False):
-        original = requests.Session.send
-
-        def send(self: Any, request: Any, **kwargs: Any) -> Any:
-            host = urlsplit(request.url).hostname or ""
-            if provider_for_host(host) is not None:
-                request.url = provider_to_standin_url(request.url, standin_url)
-            return original(self, request, **kwargs)
-
-        send._apicourse_standin = True  # type: ignore[attr-defined]
-        requests.Session.send = send  # type: ignore[method-assign]
 
 
 def _zero_retry_waits(modes: Mapping[str, Mode]) -> None:

@@ -179,3 +179,33 @@ def test_replay_begins_with_the_first_http_import(tmp_path: Path, library: str):
         tmp_path,
     )
     assert "vcr" in loaded
+
+
+def test_a_first_call_through_urllib_is_stopped_before_it_leaves(tmp_path: Path):
+    # urllib is loaded in every kernel, so no import begins replay for it: the call itself does, and is
+    # stopped (the guard under it would refuse anything that got past: no traffic leaves this test either)
+    loaded = loaded_after(
+        """
+        import os, urllib.request
+        import apicourse
+        from apicourse import guard
+        apicourse.start("00_start_here", quiet=True)
+        guard.install()
+        def call():
+            body = b'{"model": "gpt-4.1", "messages": [{"role": "user", "content": "Hello?"}]}'
+            key = os.environ["OPENAI_API_KEY"]  # replay's placeholder, set by start()
+            request = urllib.request.Request("https://api.openai.com/v1/chat/completions", data=body,
+                                             headers={"Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {key}"})
+            return urllib.request.urlopen(request, timeout=10).read().decode()
+        try:
+            call()
+            raise AssertionError("the first call went through")
+        except OSError as error:
+            assert "stopped before it left the machine" in str(error), error
+        text = call()  # replay has begun: the stand-in answers, labelled
+        assert "[offline stand-in]" in text, text
+        """,
+        tmp_path,
+    )
+    assert "vcr" in loaded

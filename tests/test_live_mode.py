@@ -16,7 +16,7 @@ from huggingface_hub import InferenceClient
 from huggingface_hub.utils import _http as hf_http
 
 import apicourse
-from apicourse import models, replay
+from apicourse import models, recording, replay
 from apicourse.live_errors import explain, explain_errors
 from apicourse.standin import StandIn
 
@@ -81,7 +81,7 @@ def cassette_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, standin: Stand
     monkeypatch.setenv(replay.STANDIN_VAR, standin.url)
     hf_http.set_client_factory(standin.http_client)
     try:
-        with replay._recorder(folder / "zz_live.yaml"):
+        with recording.recorder(folder / "zz_live.yaml"):
             claude = anthropic.Anthropic(api_key="sk-ant-test", http_client=standin.http_client())
             claude.messages.create(
                 model=SONNET, max_tokens=50, messages=[{"role": "user", "content": "Say hello"}]

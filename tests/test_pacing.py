@@ -14,7 +14,7 @@ import pytest
 from test_live_mode import _clean_env
 
 import apicourse
-from apicourse import replay
+from apicourse import recording, replay
 from apicourse.standin import StandIn
 
 SONNET = "claude-sonnet-4-6"  # a current model (the stand-in refuses retired ids, as Anthropic does)
@@ -27,7 +27,7 @@ def cassette_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cassettes"
     with StandIn() as standin:
         monkeypatch.setenv(replay.STANDIN_VAR, standin.url)
-        with replay._recorder(folder / "zz_pace.yaml"):
+        with recording.recorder(folder / "zz_pace.yaml"):
             client = anthropic.Anthropic(api_key="sk-ant-test", http_client=standin.http_client())
             with client.messages.stream(model=SONNET, max_tokens=50, messages=PROMPT) as stream:
                 stream.get_final_message()

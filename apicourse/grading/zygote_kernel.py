@@ -33,6 +33,11 @@ from apicourse.grading.sandbox import bwrap_command, kernel_env, sandbox_fingerp
 from apicourse.grading.sandbox_kernel import SandboxedKernelManager
 
 
+KERNEL_MODULES = ("ipykernel_launcher", "apicourse.kernel")
+"""Modules a kernel spec may start that the zygote's fork stands in for: ipykernel's launcher, and the
+learner's (:mod:`apicourse.kernel`: the same kernel without its debugger, which grading never uses)."""
+
+
 class ZygoteGone(RuntimeError):
     """The zygote stopped answering (it died, or a child stopped it): it has been shut down."""
 
@@ -41,6 +46,8 @@ class Zygote:
     """A zygote in its sandbox, ``hidden`` masked, reached over its standard input and output.
 
     >>> Zygote.kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+    ['-f', 'k.json']
+    >>> Zygote.kernel_arguments([sys.executable, "-m", "apicourse.kernel", "-f", "k.json"])
     ['-f', 'k.json']
     >>> Zygote.kernel_arguments(["R", "--slave"]) is None  # not ipykernel: started as usual
     True
@@ -62,8 +69,9 @@ class Zygote:
 
     @staticmethod
     def kernel_arguments(kernel_cmd: Sequence[str]) -> list[str] | None:
-        """ipykernel's own arguments if ``kernel_cmd`` starts ipykernel with this Python; else None."""
-        if len(kernel_cmd) < 3 or list(kernel_cmd[1:3]) != ["-m", "ipykernel_launcher"]:
+        """ipykernel's own arguments if ``kernel_cmd`` starts ipykernel with this Python (as ipykernel's own
+        kernel spec does, or the learner's, :mod:`apicourse.kernel`); else None."""
+        if len(kernel_cmd) < 3 or kernel_cmd[1] != "-m" or kernel_cmd[2] not in KERNEL_MODULES:
             return None
         python = shutil.which(kernel_cmd[0]) or kernel_cmd[0]
         if os.path.realpath(python) != os.path.realpath(sys.executable):
