@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apicourse.grading.nbgrader_run import _Env, _in_worker_thread, _scores, _tail, _with_venv_on_path
+from apicourse.grading.nbgrader_run import (
+    _Env,
+    _in_worker_thread,
+    _scores,
+    _tail,
+    _with_venv_on_path,
+    one_engine_per_database,
+)
 from apicourse.grading.class_export import class_rows, write_grades_csv
 from apicourse.grading.every_submission import Earlier, course_here, grade_earlier_submissions, submitted_at
 from apicourse.grading.exchange import submission_digest
@@ -251,7 +258,8 @@ def _autograde_share(course: Path, students: Sequence[str], timeout: int | None,
     mine = set(students)
     others = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}") if p.parent.name not in mine)
     config.CourseDirectory.student_id_exclude = ",".join(others)
-    outcome = NbGraderAPI(config=config).autograde(ASSIGNMENT, "*")
+    with one_engine_per_database():
+        outcome = NbGraderAPI(config=config).autograde(ASSIGNMENT, "*")
     print(outcome.get("log") or "")
     if not outcome.get("success"):
         print(outcome.get("error") or "")
@@ -448,23 +456,23 @@ def _points(course: Path, students: Sequence[str], failed: dict[str, str], db_ur
     """Points per test cell of each student: from the gradebook, or (for a notebook nbgrader gave up on twice,
     its kernel dying, say) from :func:`grade_notebook`, so the attempt is not lost."""
     points: dict[str, dict[str, tuple[float, float]]] = {}
-    for student in students:
+    for student in [s for s in students if s in failed]:
         nb_file = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        if student in failed:
-            fallback = grade_notebook(nb_file, timeout=timeout, hidden=[course, *(hidden or ())])
-            if not fallback.graded:
-                problems.append(f"{student}: not graded ({fallback.error})")
-                continue
-            points[student] = {q.id: (q.points, q.max_points) for q in fallback.questions}
-            problems.append(f"{student}: nbgrader could not grade it ({failed[student]}); "
-                            f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
-                            "not in the gradebook, no feedback file)")
+        fallback = grade_notebook(nb_file, timeout=timeout, hidden=[course, *(hidden or ())])
+        if not fallback.graded:
+            problems.append(f"{student}: not graded ({fallback.error})")
             continue
-        try:
-            points[student] = _scores(course, student, db_url=db_url)
-        except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
-            problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
-    return points
+        points[student] = {q.id: (q.points, q.max_points) for q in fallback.questions}
+        problems.append(f"{student}: nbgrader could not grade it ({failed[student]}); "
+                        f"graded by apicourse.grading instead ({_num(fallback.score)}/{_num(fallback.max_score)}, "
+                        "not in the gradebook, no feedback file)")
+    with one_engine_per_database():  # one gradebook engine for the whole class, not one per student
+        for student in [s for s in students if s not in failed]:
+            try:
+                points[student] = _scores(course, student, db_url=db_url)
+            except Exception as error:  # noqa: BLE001 - a student nbgrader could not grade
+                problems.append(f"{student}: not graded ({type(error).__name__}: {error})")
+    return {student: points[student] for student in students if student in points}
 
 
 def _record(book: Ledger, course: Path, points: dict[str, dict[str, tuple[float, float]]],

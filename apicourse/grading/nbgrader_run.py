@@ -134,6 +134,35 @@ def _in_worker_thread(work: Callable[[], _T]) -> _T:
     return box["value"]
 
 
+@contextlib.contextmanager
+def one_engine_per_database() -> Iterator[None]:
+    """Within the block, nbgrader's gradebooks share one SQLAlchemy engine per database URL.
+
+    nbgrader opens the gradebook about a dozen times per notebook it grades (``Gradebook(db_url)`` in its
+    converters and preprocessors), each time with a new engine, so SQLAlchemy compiles every query anew each
+    time. Closing a gradebook still closes its connections (``engine.dispose()``); only the engine, and its
+    cache of compiled queries, is kept. A grade-class worker grades inside this block.
+    """
+    import nbgrader.api
+
+    original = nbgrader.api.create_engine
+    engines: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+    def create_engine(url: Any, **options: Any) -> Any:
+        key = (str(url), tuple(sorted(options.items())))
+        if key not in engines:
+            engines[key] = original(url, **options)
+        return engines[key]
+
+    nbgrader.api.create_engine = create_engine
+    try:
+        yield
+    finally:
+        nbgrader.api.create_engine = original
+        for engine in engines.values():
+            engine.dispose()
+
+
 def _scores(root: Path, student: str, db_url: str | None = None) -> dict[str, tuple[float, float]]:
     """Points per test cell (grade id → (score, max)) from an nbgrader gradebook."""
     from nbgrader.api import Gradebook
