@@ -99,18 +99,23 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return timed_cpu(command, cwd, env)[0]
 
 
+def _machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent working (Linux: /proc/stat, in USER_HZ of 1/100 s)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / 100  # all but idle and iowait
+
+
 def timed_cpu(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds, and CPU seconds of the command and every process under it (kernels included): the CPU
-    figure moves little when other work shares the machine, the wall figure does."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        run = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(run.pid, 0)
-        seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            raise SystemExit(f"{' '.join(command)} failed:\n{out.read().decode(errors='replace')}")
-    return seconds, usage.ru_utime + usage.ru_stime
+    """Wall seconds, and the CPU seconds the machine spent meanwhile: every process of the command counts
+    (sandboxed kernels too, which a parent's rusage misses), and so would anything else running, so the
+    figure is only meaningful on a quiet machine (the load average is printed before the class runs)."""
+    started, cpu = time.perf_counter(), _machine_cpu_seconds()
+    run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds, cpu = time.perf_counter() - started, _machine_cpu_seconds() - cpu
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stdout}\n{run.stderr}")
+    return seconds, cpu
 
 
 def course_copy(where: Path, submissions: list[Path], students: int, env: dict[str, str]) -> Path:
@@ -195,7 +200,7 @@ def main() -> None:
               f"({plain_s / args.students:.2f} s each)")
         print(f"{args.students} submissions, `grade-class` (autograde+ledger+CSV): {ours_s:6.1f} s "
               f"({ours_s / args.students:.2f} s each)")
-        print(f"CPU per submission (every process, kernels included): plain {plain_cpu / args.students:.2f} s, "
+        print(f"machine CPU per submission (every process, kernels included): plain {plain_cpu / args.students:.2f} s, "
               f"grade-class {ours_cpu / args.students:.2f} s (ratio {ours_cpu / plain_cpu:.2f}; on "
               f"{os.cpu_count()} cores a quiet machine needs at least {ours_cpu / args.students / (os.cpu_count() or 1):.2f} s "
               "of wall time per submission)")
