@@ -8,8 +8,9 @@ kernel starts from a clean slate). The kernel is ipykernel's own; the notebook, 
 nbclient's protocol are unchanged, and so is every grade. Where the zygote cannot start or the kernel is not
 ipykernel, the manager starts its kernel as its parent class does.
 
-The zygote lives as long as the worker process and dies with it (``bwrap --die-with-parent``): start it
-from a thread that lives as long as the process (a worker's main thread), never from a short-lived one.
+The zygote dies with the thread that started it (``bwrap --die-with-parent``): a worker's main thread, for
+the whole run; a short-lived thread's (grade-class with one worker grades in one) for that grading only, and
+the next kernel then starts a new zygote. A forked worker stops its own with :func:`stop_shared`.
 """
 
 from __future__ import annotations
