@@ -24,6 +24,7 @@ other process" must never mean the grader's own.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -84,10 +85,8 @@ def _kill_all_others(rounds: int = 200) -> bool:
         if not others:
             return True
         for pid in others:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         _reap()
     return not _others()
 
@@ -106,10 +105,8 @@ def _empty(folder: Path, keep: tuple[Path, ...]) -> None:
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
-            try:
+            with contextlib.suppress(OSError):  # read-only (bound from outside): it stays, harmless
                 entry.unlink()
-            except OSError:
-                pass
 
 
 def clean_slate(root: Path, keep: Path | None = None) -> bool:
@@ -181,10 +178,8 @@ class Zygote:
 
     def signal(self, pid: int, signum: int) -> dict[str, Any]:
         if pid == self.child and pid not in self.status:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
             if signum == signal.SIGKILL:  # the kernel is killed: so is anything it started
                 _kill_all_others()
                 _reap()
