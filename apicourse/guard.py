@@ -59,18 +59,25 @@ def _note(what: str) -> None:
             fh.write(what + "\n")
 
 
-def _hook(event: str, args: tuple[Any, ...]) -> None:
+def _outside(event: str, args: tuple[Any, ...]) -> tuple[str, str] | None:
+    """For an audit event that reaches outside loopback, (host, what it is: ``connect host:port`` or
+    ``lookup 'host'``); for anything else, None."""
     if event == "socket.connect":
         sock, address = args[0], args[1]
-        if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
-            if not is_loopback(address[0]):
-                _note(f"connect {address[0]}:{address[1]}")
-                raise OutsideConnection(f"network guard: connection to {address[0]}:{address[1]} refused")
-    elif event == "socket.getaddrinfo":
-        host = args[0]
-        if not is_loopback(host):
-            _note(f"lookup {host!r}")
-            raise OutsideConnection(f"network guard: lookup of {host!r} refused (only loopback is allowed)")
+        if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) \
+                and not is_loopback(address[0]):
+            return str(address[0]), f"connect {address[0]}:{address[1]}"
+    elif event == "socket.getaddrinfo" and not is_loopback(args[0]):
+        host = args[0].decode(errors="replace") if isinstance(args[0], bytes) else str(args[0])
+        return host, f"lookup {args[0]!r}"
+    return None
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    found = _outside(event, args)
+    if found is not None:
+        _note(found[1])
+        raise OutsideConnection(f"network guard: {found[1]} refused (only loopback is allowed)")
 
 
 def install(log: str | os.PathLike[str] | None = None) -> None:
@@ -95,15 +102,9 @@ def watch(decide: Callable[[str], str | None]) -> None:
         >>> watch(lambda host: None)  # a watcher that lets everything through
     """
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event == "socket.getaddrinfo":
-            host = args[0]
-        elif event == "socket.connect" and getattr(args[0], "family", None) in (socket.AF_INET, socket.AF_INET6) \
-                and isinstance(args[1], tuple):
-            host = args[1][0]
-        else:
-            return
-        if not is_loopback(host):
-            refusal = decide(host.decode(errors="replace") if isinstance(host, bytes) else str(host))
+        found = _outside(event, args)
+        if found is not None:
+            refusal = decide(found[0])
             if refusal is not None:
                 raise OutsideConnection(refusal)
 
