@@ -191,24 +191,35 @@ def test_the_folder_is_shared_and_a_broken_slot_file_is_skipped(tmp_path: Path,
     assert slot_count({}) >= 1
 
 
-def test_grading_kernels_wait_for_a_slot(one_slot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """nbgrader's execution step (GuardedExecute, used by self-grading and grade-class) holds a slot."""
+@pytest.mark.parametrize("forked", [False, True], ids=["kernel", "forked-kernel"])
+def test_grading_kernels_wait_for_a_slot(one_slot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         forked: bool) -> None:
+    """nbgrader's execution step (GuardedExecute, used by self-grading and grade-class) holds a slot; a kernel
+    forked from grade-class's zygote takes it once it is up, and its cells wait as well."""
     from apicourse.grading.preprocessors import GuardedExecute
+    from apicourse.grading.sandbox import sandbox_status
+    from apicourse.grading.zygote_kernel import stop_shared
 
+    if forked and not sandbox_status().available:
+        pytest.skip(sandbox_status().reason)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     resources = {"metadata": {"path": str(tmp_path)}}
+    kind = {"sandboxed": True, "forked": True} if forked else {}
     holder = _holder(tmp_path, 600)
     try:
         _wait_line(holder, "TOOK")
         monkeypatch.setenv(slots.WAIT_VAR, "2")
         with pytest.raises(GraderBusy):
-            GuardedExecute(timeout=60).preprocess(nbformat.from_dict(nb), resources)
+            GuardedExecute(timeout=60, **kind).preprocess(nbformat.from_dict(nb), resources)
+        holder.kill()
+        holder.wait(30)
+        executed, _ = GuardedExecute(timeout=60, **kind).preprocess(nbformat.from_dict(nb), resources)
+        assert executed.cells[0].outputs[0]["text"] == "42\n"
     finally:
         holder.kill()
         holder.wait(30)
-    executed, _ = GuardedExecute(timeout=60).preprocess(nbformat.from_dict(nb), resources)
-    assert executed.cells[0].outputs[0]["text"] == "42\n"
+        stop_shared()
 
 
 def test_the_grading_kernel_skips_the_graders_own_cells_but_no_answer() -> None:

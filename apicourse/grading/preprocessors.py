@@ -11,7 +11,8 @@ capped in characters as well as lines, and (where possible) every kernel runs sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,21 @@ class GuardedExecute(Execute):
             self.kernel_manager_class = ForkedKernelManager if self.forked else SandboxedKernelManager
 
     def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> tuple[Any, Any]:
-        with grading_slot():  # at most one grading kernel per CPU on the machine: the others wait their turn
+        # at most one grading kernel per CPU on the machine: the others wait their turn (a forked kernel takes
+        # its slot once it is up: see setup_kernel)
+        with contextlib.nullcontext() if self.forked else grading_slot():
             if km is not None or not self.spare_kernel:
                 return super().preprocess(nb, resources, km=km)
             return self._preprocess_in_spare(nb, resources)
+
+    @contextlib.contextmanager
+    def setup_kernel(self, **kwargs: Any) -> Iterator[None]:
+        """nbclient's, except that a kernel forked from the zygote (``grade-class``: one per worker at a time,
+        at most two workers per CPU) holds a grading slot only while its cells run. Its start-up costs a tenth
+        of a CPU-second and its shut-down less; the rest of both is waiting (jupyter_client's 0.2 s IOPub
+        flush, a reply), a slot's time in which another kernel could run."""
+        with super().setup_kernel(**kwargs), grading_slot() if self.forked else contextlib.nullcontext():
+            yield
 
     def _preprocess_in_spare(self, nb: Any, resources: Any) -> tuple[Any, Any]:
         """Execute in the spare kernel if one is ready (see :mod:`~apicourse.grading.spare_kernel`), then start

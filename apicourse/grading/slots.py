@@ -5,6 +5,8 @@ together; each then runs so slowly that kernels miss their start-up timeout and 
 per-cell timeout (an unfair 0). A slot is an ``fcntl.flock`` lock on one of N files in a folder every user
 shares, so every grading process on the machine (learners are different Unix users on a hub; ``grade-class``
 workers are processes of the instructor's) takes turns. The kernel frees a lock when its holder exits or dies.
+A ``grade-class`` worker's kernel, forked from its zygote, takes its slot once it is up and frees it before
+shutting down: both cost little CPU and mostly wait (see ``GuardedExecute.setup_kernel``).
 
 - folder: ``$APICOURSE_GRADING_SLOTS_DIR``, else ``<tempdir>/apicourse-grading-slots`` (made world-writable
   with the sticky bit, like ``/tmp``; the hub configuration creates it as root and hands it to every server);
