@@ -136,10 +136,13 @@ def _autograde_in_parallel(course: Path, students: list[str], workers: int, time
     """Autograde ``students`` in ``workers`` processes (one nbgrader run each, over its share); with
     ``hidden`` (a list, maybe empty) their kernels run sandboxed, those paths masked.
 
-    The workers are forked from this process, which has imported nbgrader already: a worker started as a new
-    Python would spend two CPU-seconds importing it again."""
+    The workers are forked from this process, which has imported nbgrader already (and IPython, for
+    :class:`~apicourse.grading.answer_check.AnswerCheck`): a worker started as a new Python would spend two
+    CPU-seconds importing them again."""
     import multiprocessing
     import tempfile
+
+    import IPython.core.inputtransformer2  # noqa: F401 - AnswerCheck's: imported once here, not in each worker
 
     shares = [students[i::workers] for i in range(workers)]
     context = multiprocessing.get_context("fork")
