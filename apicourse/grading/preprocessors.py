@@ -61,7 +61,7 @@ class GuardedExecute(Execute):
                                     "(self-grading: see apicourse.grading.spare_kernel)").tag(config=True)
     # IPython's default "Context" mode runs stack_data and pygments over a failing cell: ~0.1 s of kernel CPU a
     # failing hidden test, 0.3 s for the first (imports), about a third of a class's grading CPU. "Plain" takes
-    # a millisecond, and its traceback shows the failing line alone, not the hidden test around it.
+    # a millisecond, and its traceback shows the failing line alone (in a feedback page, under the cell).
     xmode = Unicode("Plain", help="IPython's traceback mode (%xmode) in grading kernels").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
