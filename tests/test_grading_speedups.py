@@ -87,6 +87,6 @@ def test_a_failing_hidden_test_shows_its_failing_line_alone(tmp_path):
     for cell, output in failed:
         shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.traceback))
         assert output.ename in shown
-        frames = shown.count("Cell In[")  # one a call in the cell; its source line shown, no more
+        frames = shown.count("Cell In[")  # a frame per call in the cell: its one source line shown, no more
         lines = {line.strip() for line in cell.source.splitlines() if len(line.strip()) > 12}
         assert 1 <= sum(line in shown for line in lines) <= frames, (cell.metadata.nbgrader.grade_id, shown)
