@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -559,6 +560,21 @@ def test_malformed_body_400(api, body, content_type):
     r = requests.post(f"{api.url}/v1/chat/completions", headers=headers, data=body, timeout=T)
     assert r.status_code == 400, r.text
     assert error_of(r)["code"] == "invalid_json"
+
+
+def test_a_body_nested_too_deep_is_refused_before_it_is_parsed(api):
+    """100,000 brackets would drive the server's thread (here: this process) to Python's recursion limit."""
+    deep = '{"model": "gpt-4o", "messages": ' + "[" * 100_000
+    r = requests.post(f"{api.url}/v1/chat/completions", headers=api.headers, data=deep, timeout=T)
+    assert r.status_code == 400 and error_of(r)["code"] == "invalid_json"
+    assert "nested deeper than 100 levels at character 131" in error_of(r)["message"]  # the 101st bracket
+    # as deep as allowed, and brackets inside strings: parsed (then judged on their content)
+    body = {**CHAT, "extra": json.loads("[" * 99 + "]" * 99)}
+    r = requests.post(f"{api.url}/v1/chat/completions", headers=api.headers, json=body, timeout=T)
+    assert r.status_code == 422 and error_of(r)["param"] == "extra"
+    text = {**CHAT, "messages": [{"role": "user", "content": "[{" * 5_000}]}
+    r = requests.post(f"{api.url}/v1/chat/completions", headers=api.headers, json=text, timeout=T)
+    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Security
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.config import MODELS
 from apicourse.practice.echo import count_tokens, echo_answer
 from apicourse.practice.errors import APIError
@@ -19,7 +20,7 @@ from apicourse.practice.schemas import ChatCompletion, ChatRequest
 from apicourse.practice.scopes import authorized
 from apicourse.practice.state import Caller, StateDep
 
-router = APIRouter(prefix="/v1/chat", tags=["chat"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/chat", tags=["chat"], responses=AUTHENTICATED, route_class=DepthCheckedRoute)
 
 
 @router.post(

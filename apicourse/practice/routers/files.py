@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, Security, UploadFile
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.errors import APIError
 from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, refusal, success
 from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import FileDeleted, FileList, FileObject, Purpose
 from apicourse.practice.state import PracticeState, StateDep
 
-router = APIRouter(prefix="/v1/files", tags=["files"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/files", tags=["files"], responses=AUTHENTICATED, route_class=DepthCheckedRoute)
 
 CanRead = [Security(rate_limited, scopes=["files:read"])]
 CanWrite = [Security(rate_limited, scopes=["files:write"])]

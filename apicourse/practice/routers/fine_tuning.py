@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, Security
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.config import MODELS
 from apicourse.practice.errors import APIError
 from apicourse.practice.openapi import AUTHENTICATED, errors, links_by_id, refusal, success
@@ -14,7 +15,7 @@ from apicourse.practice.ratelimit import rate_limited
 from apicourse.practice.schemas import Job, JobCreate, JobList, JobPatch, JobPut
 from apicourse.practice.state import PracticeState, StateDep
 
-router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"], responses=AUTHENTICATED, route_class=DepthCheckedRoute)
 
 CanRead = [Security(rate_limited, scopes=["fine_tuning:read"])]
 CanWrite = [Security(rate_limited, scopes=["fine_tuning:write"])]

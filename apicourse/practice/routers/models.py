@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Security
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.config import MODELS
 from apicourse.practice.errors import APIError
 from apicourse.practice.openapi import AUTHENTICATED, refusal, success
@@ -17,6 +18,7 @@ router = APIRouter(
     tags=["models"],
     dependencies=[Security(rate_limited, scopes=["models:read"])],
     responses=AUTHENTICATED,
+    route_class=DepthCheckedRoute,
 )
 
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.auth import TOKEN_PATH
 from apicourse.practice.config import SCOPES
 from apicourse.practice.errors import oauth_error
@@ -25,7 +26,7 @@ from apicourse.practice.openapi import CLIENT_BASIC, oauth_errors
 from apicourse.practice.schemas import TokenRequest, TokenResponse
 from apicourse.practice.state import StateDep, Token
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=DepthCheckedRoute)
 
 BASIC_CHALLENGE = {"www-authenticate": 'Basic realm="practice"'}
 

@@ -6,10 +6,11 @@ import time
 
 from fastapi import APIRouter
 
+from apicourse.practice.bodies import DepthCheckedRoute
 from apicourse.practice.openapi import errors
 from apicourse.practice.schemas import Status
 
-router = APIRouter(prefix="/v1/status", tags=["status"], responses=errors(413))
+router = APIRouter(prefix="/v1/status", tags=["status"], responses=errors(413), route_class=DepthCheckedRoute)
 
 
 @router.get("", summary="Is the API up? (no key needed)")
