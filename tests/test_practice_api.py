@@ -576,6 +576,17 @@ def test_a_body_nested_too_deep_is_refused_before_it_is_parsed(api):
     r = requests.post(f"{api.url}/v1/chat/completions", headers=api.headers, json=text, timeout=T)
     assert r.status_code == 200, r.text
 
+    # every router's routes check their bodies so, a new router's too
+    import importlib
+    import pkgutil
+
+    from apicourse.practice import routers
+    from apicourse.practice.bodies import DepthCheckedRoute
+
+    for module in pkgutil.iter_modules(routers.__path__):
+        router = importlib.import_module(f"{routers.__name__}.{module.name}").router
+        assert router.routes and all(isinstance(r, DepthCheckedRoute) for r in router.routes), module.name
+
 
 @pytest.mark.parametrize(
     ("body", "param"),

@@ -43,13 +43,6 @@ def too_deep_at(body: bytes, limit: int = MAX_DEPTH) -> int | None:
         elif token[0] in (b"]", b"}"):
             depth -= 1
     return None
-    depth = 0
-    for token in _TOKEN.finditer(body):
-        opening = token[0] in (b"[", b"{")
-        depth += 1 if opening else -1 if token[0] in (b"]", b"}") else 0
-        if depth > limit:
-            return token.start()
-    return None
 
 
 class DepthCheckedRequest(Request):
